@@ -1,0 +1,140 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+using Parameter = TorchSharp.Modules.Parameter;
+
+namespace Mercury.AI.Engine.Models;
+
+/// <summary>A weight (and optional bias) under a checkpoint name, allocated uninitialised: loading fills it, training
+/// initialises it explicitly. <c>nn.Linear</c> would spend seconds on a random init that loading overwrites.</summary>
+public sealed class LinearWeights : nn.Module
+{
+    public LinearWeights(string name, Tensor weight, Tensor? bias) : base(name)
+    {
+        Weight = new Parameter(weight, requires_grad: false);
+        register_parameter("weight", Weight);
+        if (bias is not null)
+        {
+            Bias = new Parameter(bias, requires_grad: false);
+            register_parameter("bias", Bias);
+        }
+    }
+
+    public Parameter Weight { get; }
+
+    public Parameter? Bias { get; }
+}
+
+/// <summary>An RMSNorm weight (<c>[C]</c>) and its epsilon. Normalisation runs in float32 as both references do.</summary>
+public sealed class RmsNormWeights : nn.Module
+{
+    public RmsNormWeights(string name, long size, double eps, ScalarType dtype, Device device) : base(name)
+    {
+        Weight = new Parameter(ones(size, dtype, device), requires_grad: false);
+        register_parameter("weight", Weight);
+        Eps = eps;
+    }
+
+    public Parameter Weight { get; }
+
+    public double Eps { get; }
+
+    public Tensor Forward(Tensor x)
+    {
+        // x * rsqrt(mean(x^2) + eps), in float32, then cast back and scale (LLaDA RMSLayerNorm, Qwen2RMSNorm).
+        using var scope = NewDisposeScope();
+        var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
+        var y = x32.mul(x32.square().mean([-1], keepdim: true).add_(Eps).rsqrt_());
+        if (y.dtype != x.dtype) y = y.to_type(x.dtype);
+        return y.mul_(Weight).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// Shared math of the LLaDA and Dream blocks (they differ in key names, biases and RoPE precision only).
+/// Weights arrive fused: one <c>[(H + 2Hkv)·D, C]</c> QKV matrix and one <c>[2I, C]</c> gate-up matrix, so each
+/// projection is one matmul.
+/// </summary>
+internal static class TransformerMath
+{
+    /// <summary>RoPE tables <c>[maxPositions, D]</c> in float32: cos/sin of <c>pos · θ^(-2i/D)</c>, halves repeated
+    /// (the half-split convention of LLaDA and Qwen2), and the <c>[D, D]</c> matrix R with <c>x·R = rotate_half(x)</c>,
+    /// which turns RoPE into three kernels: <c>x·cos + (x·R)·sin</c>.</summary>
+    public static (Tensor Cos, Tensor Sin, Tensor Rotate) RopeTables(int maxPositions, int headDim, double theta, Device device)
+    {
+        using var scope = NewDisposeScope();
+        var invFreq = 1.0f / pow(theta, arange(0, headDim, 2, ScalarType.Int64).to_type(ScalarType.Float32) / headDim);
+        var positions = arange(maxPositions, ScalarType.Float32);
+        var freqs = outer(positions, invFreq);
+        var emb = cat([freqs, freqs], -1);
+        int half = headDim / 2;
+        var rotate = zeros(headDim, headDim, ScalarType.Float32);
+        for (int i = 0; i < half; i++)
+        {
+            rotate[i + half, i] = tensor(-1.0f); // out[i] = -x[i + D/2]
+            rotate[i, i + half] = tensor(1.0f);  // out[i + D/2] = x[i]
+        }
+        return (emb.cos().to(device).MoveToOuterDisposeScope(), emb.sin().to(device).MoveToOuterDisposeScope(), rotate.to(device).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>cos/sin rows for the fed positions, shaped to broadcast over <c>[B, T, H, D]</c>.</summary>
+    public static (Tensor Cos, Tensor Sin) RopeRows(Tensor cosTable, Tensor sinTable, long batch, long length, ForwardOptions options)
+    {
+        if (options.PositionIds is { } pos)
+        {
+            var flat = pos.reshape(-1);
+            return (cosTable.index_select(0, flat).view(batch, length, 1, -1), sinTable.index_select(0, flat).view(batch, length, 1, -1));
+        }
+        return (cosTable.narrow(0, options.Offset, length).view(1, length, 1, -1), sinTable.narrow(0, options.Offset, length).view(1, length, 1, -1));
+    }
+
+    /// <summary>
+    /// Self-attention from fused projections. <paramref name="qkv"/> is <c>[B, T, (H + 2Hkv)·D]</c>; returns the attention
+    /// output <c>[B·T, H·D]</c>, ready for the output projection.
+    /// </summary>
+    public static Tensor Attention(Tensor qkv, int layer, int heads, int kvHeads, int headDim, Tensor cos, Tensor sin, Tensor rotate,
+        bool ropeInFloat32, ForwardOptions options)
+    {
+        long b = qkv.shape[0], t = qkv.shape[1];
+        int qkHeads = heads + kvHeads;
+        var qk = qkv.narrow(-1, 0, (long)qkHeads * headDim).view(b, t, qkHeads, headDim);                // [B, T, H+Hkv, D]
+        var v = qkv.narrow(-1, (long)qkHeads * headDim, (long)kvHeads * headDim).view(b, t, kvHeads, headDim); // [B, T, Hkv, D]
+
+        var dtype = qk.dtype;
+        if (ropeInFloat32 && dtype != ScalarType.Float32) qk = qk.to_type(ScalarType.Float32);
+        qk = addcmul(qk.mul(cos), qk.matmul(rotate), sin, 1);                                                 // RoPE, q and k at once
+        if (qk.dtype != dtype) qk = qk.to_type(dtype);
+        var q = qk.narrow(2, 0, heads);                                                                    // [B, T, H, D]
+        var k = qk.narrow(2, heads, kvHeads);                                                              // [B, T, Hkv, D]
+
+        Tensor keys, values;
+        if (options.Cache is { } cache)
+        {
+            var (kc, vc) = cache.Layer(layer);
+            kc.narrow(1, options.Offset, t).copy_(k);
+            vc.narrow(1, options.Offset, t).copy_(v);
+            long length = Math.Max(cache.Length, options.Offset + t);
+            keys = kc.narrow(1, 0, length);
+            values = vc.narrow(1, 0, length);
+        }
+        else
+        {
+            keys = k;
+            values = v;
+        }
+
+        int groups = heads / kvHeads;
+        // Grouped KV heads without repeating K/V: query head h uses KV head h / groups, so stacking each group's
+        // queries along the sequence axis gives [B, Hkv, groups·T, D] against [B, Hkv, Tk, D]. Exact, since every
+        // query row attends independently.
+        var qh = q.permute(0, 2, 1, 3);                                                                    // [B, H, T, D]
+        if (groups > 1) qh = qh.reshape(b, kvHeads, groups * t, headDim);
+        Tensor? mask = options.KeyMask?.view(b, 1, 1, -1);
+        var o = F.scaled_dot_product_attention(qh, keys.permute(0, 2, 1, 3), values.permute(0, 2, 1, 3), mask); // [B, Hkv, G·T, D]
+        return o.view(b, heads, t, headDim).permute(0, 2, 1, 3).reshape(b * t, (long)heads * headDim);    // [B·T, H·D]
+    }
+
+    /// <summary>SwiGLU from the fused gate-up projection output <c>[B·T, 2I]</c>: silu(gate) · up.</summary>
+    public static Tensor SwiGlu(Tensor gateUp, long intermediate) =>
+        F.silu(gateUp.narrow(-1, 0, intermediate)).mul_(gateUp.narrow(-1, intermediate, intermediate));
+}
