@@ -184,7 +184,8 @@ public sealed class DiffusionGenerator
             for (int block = 0; block < blocks && !_finished.All(f => f); block++)
             {
                 int start = _answerStart + block * blockLength, end = Math.Min(start + blockLength, _answerStart + _answerLength);
-                int steps = totalSteps / blocks + (block < totalSteps % blocks ? 1 : 0);
+                // Steps follow block sizes (a short last block gets fewer); equal blocks split them evenly, as the references do.
+                int steps = Math.Max(1, (int)Math.Round((double)totalSteps * (end - start) / _answerLength));
                 for (int r = 0; r < _batch; r++)
                     plans[r] = _policy.BeginBlock(CountMasks(r, start, end), steps, (int)(seed + r * 7919 + block));
 
