@@ -90,7 +90,9 @@ public sealed class CheckpointFolder : IDisposable
             using var doc = JsonDocument.Parse(File.ReadAllText(indexPath));
             if (!doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
                 throw new CheckpointException(indexPath, "has no 'weight_map' object");
-            return map.EnumerateObject().Select(p => new KeyValuePair<string, string>(p.Name, p.Value.GetString() ?? "")).ToList();
+            return map.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.String
+                ? new KeyValuePair<string, string>(p.Name, p.Value.GetString()!)
+                : throw new CheckpointException(indexPath, $"weight_map entry '{p.Name}' is not a shard file name")).ToList();
         }
         catch (JsonException e)
         {

@@ -132,11 +132,19 @@ public sealed class SafeTensorsFile : IDisposable
                 throw new CheckpointException(path, $"corrupt safetensors header: tensor '{name}' has invalid data_offsets [{string.Join(", ", offsets)}]");
             if (shape.Any(d => d < 0))
                 throw new CheckpointException(path, $"corrupt safetensors header: tensor '{name}' has a negative dimension");
-            long expected = shape.Aggregate(1L, (a, b) => a * b) * info.Size;
+            long expected;
+            try
+            {
+                expected = checked(shape.Aggregate(1L, (a, b) => a * b) * info.Size);
+            }
+            catch (OverflowException)
+            {
+                throw new CheckpointException(path, $"corrupt safetensors header: tensor '{name}' {dtype}[{string.Join(", ", shape)}] is too large to be real");
+            }
             if (offsets[1] - offsets[0] != expected)
                 throw new CheckpointException(path, $"corrupt safetensors header: tensor '{name}' {dtype}[{string.Join(", ", shape)}] needs {expected} bytes but its data_offsets span {offsets[1] - offsets[0]}");
-            if (dataStart + offsets[1] > fileLength)
-                throw new CheckpointException(path, $"truncated safetensors file: tensor '{name}' ends at byte {dataStart + offsets[1]} but the file has {fileLength}");
+            if (offsets[1] > fileLength - dataStart) // not dataStart + offsets[1]: a huge offset would overflow past the check
+                throw new CheckpointException(path, $"truncated safetensors file: tensor '{name}' ends at byte {(decimal)dataStart + offsets[1]} but the file has {fileLength}");
             return new SafeTensorEntry(name, dtype, shape, dataStart + offsets[0], offsets[1] - offsets[0]);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)

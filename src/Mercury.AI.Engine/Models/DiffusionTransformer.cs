@@ -36,6 +36,8 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     private Tensor _embedding = null!;
     private RmsNormWeights _finalNorm = null!;
     private Tensor _head = null!;
+    private Tensor?[] _outputT = [], _downT = [];
+    private Tensor? _headT;
 
     protected DiffusionTransformer(string name, ModelConfig config, ModelBuildOptions options) : base(name)
     {
@@ -66,6 +68,11 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     {
         _embedding = embedding;
         _blocks = blocks.ToArray();
+        // Inference keeps transposed views of the output and down projections, so addmm needs no per-step transpose.
+        // Training takes them per call: a long-lived view of a parameter the optimizer updates in place is fragile.
+        _outputT = _blocks.Select(w => Trainable ? null : w.Output.Weight.t()).ToArray();
+        _downT = _blocks.Select(w => Trainable ? null : w.Down.Weight.t()).ToArray();
+        _headT = Trainable ? null : head.t();
         _finalNorm = finalNorm;
         _head = head;
     }
@@ -126,15 +133,14 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
             var h = w.AttentionNorm.Forward(x);
             var qkvWeight = w.FusedQkv ?? cat([w.Q.Weight, w.K.Weight, w.V.Weight], 0);
             var qkvBias = w.FusedQkvBias ?? (w.Q.Bias is null ? null : cat([w.Q.Bias, w.K.Bias!, w.V.Bias!], 0));
-            var qkv = F.linear(h, qkvWeight, qkvBias).view(b, t, -1);                            // [B, T, (H+2Hkv)·D]
-            var attention = TransformerMath.Attention(qkv, i, Config.NumHeads, Config.NumKeyValueHeads, Config.HeadDim,
+            var qkv = F.linear(h, qkvWeight, qkvBias);                                            // [B·T, (H+2Hkv)·D]
+            var attention = TransformerMath.Attention(qkv, b, t, i, Config.NumHeads, Config.NumKeyValueHeads, Config.HeadDim,
                 cos, sin, _rotate, ropeFloat32, options);                                         // [B·T, H·D]
-            x = addmm(x, attention, w.Output.Weight.t(), 1, 1);                                        // residual + o_proj
+            x = addmm(x, attention, _outputT[i] ?? w.Output.Weight.t(), 1, 1);                    // residual + o_proj
 
             h = w.FeedForwardNorm.Forward(x);
-            var gateUpWeight = w.FusedGateUp ?? cat([w.Gate.Weight, w.Up.Weight], 0);
-            var gateUp = h.matmul(gateUpWeight.t());                                             // [B·T, 2I]
-            x = addmm(x, TransformerMath.SwiGlu(gateUp, Config.IntermediateSize), w.Down.Weight.t(), 1, 1); // residual + down
+            var gateUp = F.linear(h, w.FusedGateUp ?? cat([w.Gate.Weight, w.Up.Weight], 0));      // [B·T, 2I]
+            x = addmm(x, TransformerMath.SwiGlu(gateUp, Config.IntermediateSize), _downT[i] ?? w.Down.Weight.t(), 1, 1); // residual + down
             x.MoveToOuterDisposeScope();
             if (i > 0) residual.Dispose(); // keep one residual stream alive, not one per layer
         }
@@ -143,7 +149,7 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
         long start = options.LogitsStart, length = options.LogitsLength ?? t - options.LogitsStart;
         var hidden = x.view(b, t, c);
         if (start != 0 || length != t) hidden = hidden.narrow(1, start, length);
-        var logits = _finalNorm.Forward(hidden).matmul(_head.t());                                 // [B, T', V]
+        var logits = _finalNorm.Forward(hidden).matmul(_headT ?? _head.t());                       // [B, T', V]
         if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
         return logits.MoveToOuterDisposeScope();
     }
@@ -155,6 +161,7 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
             _cos.Dispose();
             _sin.Dispose();
             _rotate.Dispose();
+            foreach (var view in _outputT.Concat(_downT).Append(_headT)) view?.Dispose();
             foreach (var block in _blocks)
             {
                 block.FusedQkv?.Dispose();

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace Mercury.AI.Engine.Models;
 
 /// <summary>
-/// Preallocated per-layer keys and values, <c>[B, Tmax, Hkv, D]</c> each. A cached forward writes its fresh rows in
+/// Preallocated per-layer keys and values, <c>[B, Hkv, Tmax, D]</c> each (the layout attention reads). A cached forward writes its fresh rows in
 /// place at <c>[offset, offset + T)</c> and attends over <c>[0, Length)</c>. That one rule gives both Fast-dLLM caches:
 /// prefix cache feeds <c>canvas[block_start:]</c> (its rows replace everything from the block on), dual cache feeds only
 /// the block (the suffix rows keep what the block-start forward computed).
@@ -20,8 +20,8 @@ public sealed class KvCache : IDisposable
         _values = new Tensor[layers];
         for (int i = 0; i < layers; i++)
         {
-            _keys[i] = zeros([batch, capacity, kvHeads, headDim], dtype, device);
-            _values[i] = zeros([batch, capacity, kvHeads, headDim], dtype, device);
+            _keys[i] = zeros([batch, kvHeads, capacity, headDim], dtype, device);
+            _values[i] = zeros([batch, kvHeads, capacity, headDim], dtype, device);
         }
         Capacity = capacity;
         Batch = batch;

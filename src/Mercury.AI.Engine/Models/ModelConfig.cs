@@ -62,8 +62,10 @@ public sealed record ModelConfig
 
     public static ModelConfig FromJson(JsonObject json, string source = "config.json")
     {
-        string? modelType = json["model_type"]?.GetValue<string>();
-        var architectures = json["architectures"] is JsonArray a ? a.Select(n => n?.GetValue<string>() ?? "").ToArray() : [];
+        string? modelType = Str(source, json, "model_type");
+        var architectures = json["architectures"] is JsonArray a
+            ? a.Select(n => n is JsonValue v && v.TryGetValue<string>(out var s) ? s : throw new CheckpointException(source, "'architectures' must be a list of strings")).ToArray()
+            : [];
         bool isLLaDA = string.Equals(modelType, "llada", StringComparison.OrdinalIgnoreCase) || architectures.Any(x => x.StartsWith("LLaDA", StringComparison.Ordinal));
         bool isDream = string.Equals(modelType, "dream", StringComparison.OrdinalIgnoreCase) || architectures.Any(x => x.StartsWith("Dream", StringComparison.Ordinal));
         if (isLLaDA) return ReadLLaDA(json, source, modelType);
@@ -81,7 +83,9 @@ public sealed record ModelConfig
         if (Bool(j, "input_emb_norm")) throw new CheckpointException(source, "input_emb_norm is not supported");
         if (Bool(j, "scale_logits")) throw new CheckpointException(source, "scale_logits is not supported");
         if (Bool(j, "include_bias")) throw new CheckpointException(source, "include_bias (biases on every linear) is not supported");
-        string act = j["activation_type"]?.GetValue<string>() ?? "silu";
+        if (Bool(j, "attention_layer_norm")) throw new CheckpointException(source, "attention_layer_norm (q/k norms) is not supported");
+        if (j["clip_qkv"] is not null) throw new CheckpointException(source, "clip_qkv (clamped q/k/v) is not supported");
+        string act = Str(source, j, "activation_type") ?? "silu";
         if (act is not ("silu" or "swiglu")) throw new CheckpointException(source, $"activation_type '{act}' is not supported (silu/swiglu are)");
 
         int d = Int(source, j, "d_model");
@@ -120,7 +124,7 @@ public sealed record ModelConfig
     {
         if (Bool(j, "use_sliding_window")) throw new CheckpointException(source, "sliding-window attention is not supported");
         if (j["rope_scaling"] is JsonObject) throw new CheckpointException(source, "rope_scaling is not supported");
-        string act = j["hidden_act"]?.GetValue<string>() ?? "silu";
+        string act = Str(source, j, "hidden_act") ?? "silu";
         if (act != "silu") throw new CheckpointException(source, $"hidden_act '{act}' is not supported (silu is)");
         int heads = Int(source, j, "num_attention_heads");
         int vocab = Int(source, j, "vocab_size");
@@ -153,6 +157,12 @@ public sealed record ModelConfig
 
     private static ModelConfig Validate(string source, ModelConfig c)
     {
+        foreach (var (what, value) in new[]
+        {
+            ("hidden size", c.HiddenSize), ("layer count", c.NumLayers), ("head count", c.NumHeads), ("key/value head count", c.NumKeyValueHeads),
+            ("intermediate size", c.IntermediateSize), ("vocabulary size", c.VocabSize), ("max sequence length", c.MaxSequenceLength),
+        })
+            if (value <= 0) throw new CheckpointException(source, $"{what} is {value}; it must be positive");
         if (c.HiddenSize % c.NumHeads != 0) throw new CheckpointException(source, $"hidden size {c.HiddenSize} is not divisible by {c.NumHeads} heads");
         if (c.NumHeads % c.NumKeyValueHeads != 0) throw new CheckpointException(source, $"{c.NumHeads} heads are not divisible by {c.NumKeyValueHeads} key/value heads");
         if (c.HeadDim % 2 != 0) throw new CheckpointException(source, $"head dim {c.HeadDim} is odd; RoPE needs an even head dim");
@@ -162,14 +172,21 @@ public sealed record ModelConfig
 
     private static void Require(string source, JsonObject j, string key, string expected, string why)
     {
-        var value = j[key]?.GetValue<string>();
+        var value = Str(source, j, key);
         if (value is not null && !string.Equals(value, expected, StringComparison.OrdinalIgnoreCase))
             throw new CheckpointException(source, $"{key} '{value}' is not supported: {why}");
     }
 
+    private static string? Str(string source, JsonObject j, string key) => j[key] switch
+    {
+        null => null,
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        _ => throw new CheckpointException(source, $"'{key}' must be a string"),
+    };
+
     private static int Int(string source, JsonObject j, string key) =>
         j[key] is JsonValue v && v.TryGetValue<int>(out int i) ? i
-        : j[key] is JsonValue d && d.TryGetValue<double>(out double x) && x == Math.Floor(x) ? (int)x
+        : j[key] is JsonValue d && d.TryGetValue<double>(out double x) && x == Math.Floor(x) && x >= int.MinValue && x <= int.MaxValue ? (int)x
         : throw new CheckpointException(source, $"missing or non-integer '{key}'");
 
     private static int? OptInt(JsonObject j, string key) => j[key] is JsonValue v && v.TryGetValue<int>(out int i) ? i : null;

@@ -37,6 +37,8 @@ public static class ModelLoader
             throw new ArgumentException($"Unsupported model dtype {dtype}; use Float32, BFloat16 or Float16.", nameof(options));
 
         var stopwatch = Stopwatch.StartNew();
+        if (File.Exists(folder)) throw new CheckpointException(folder, "is a file, not a checkpoint folder; pass the folder that holds config.json and the weights");
+        if (!Directory.Exists(folder)) throw new CheckpointException(folder, "checkpoint folder not found");
         var config = ModelConfig.FromFile(Path.Combine(folder, CheckpointFolder.ConfigFileName));
         using var checkpoint = CheckpointFolder.Open(folder, options.WeightsFileName);
         var model = Create(config, new ModelBuildOptions { Device = device, DType = dtype });

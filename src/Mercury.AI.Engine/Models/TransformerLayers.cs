@@ -41,10 +41,12 @@ public sealed class RmsNormWeights : nn.Module
 
     public Tensor Forward(Tensor x)
     {
-        // x * rsqrt(mean(x^2) + eps), in float32, then cast back and scale (LLaDA RMSLayerNorm, Qwen2RMSNorm).
+        // x · rsqrt(mean(x²) + eps) · w in float32 (LLaDA RMSLayerNorm, Qwen2RMSNorm). mean(x²) is taken as ‖x‖²/C:
+        // one reduction kernel instead of square + mean.
         using var scope = NewDisposeScope();
         var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var y = x32.mul(x32.square().mean([-1], keepdim: true).add_(Eps).rsqrt_());
+        var scale = linalg.vector_norm(x32, 2, [-1], keepdim: true).pow_(2).div_(x.shape[^1]).add_(Eps).rsqrt_();
+        var y = x32.mul(scale);
         if (y.dtype != x.dtype) y = y.to_type(x.dtype);
         return y.mul_(Weight).MoveToOuterDisposeScope();
     }
@@ -89,49 +91,43 @@ internal static class TransformerMath
     }
 
     /// <summary>
-    /// Self-attention from fused projections. <paramref name="qkv"/> is <c>[B, T, (H + 2Hkv)·D]</c>; returns the attention
-    /// output <c>[B·T, H·D]</c>, ready for the output projection.
+    /// Self-attention from fused projections. <paramref name="qkv"/> is <c>[B·T, (H + 2Hkv)·D]</c>; returns the attention
+    /// output <c>[B·T, H·D]</c>, ready for the output projection. About a dozen tensor ops: on a GPU a cached step is
+    /// bound by per-op launch cost, so every view and cast here is deliberate.
     /// </summary>
-    public static Tensor Attention(Tensor qkv, int layer, int heads, int kvHeads, int headDim, Tensor cos, Tensor sin, Tensor rotate,
-        bool ropeInFloat32, ForwardOptions options)
+    public static Tensor Attention(Tensor qkv, long b, long t, int layer, int heads, int kvHeads, int headDim, Tensor cos, Tensor sin,
+        Tensor rotate, bool ropeInFloat32, ForwardOptions options)
     {
-        long b = qkv.shape[0], t = qkv.shape[1];
         int qkHeads = heads + kvHeads;
-        var qk = qkv.narrow(-1, 0, (long)qkHeads * headDim).view(b, t, qkHeads, headDim);                // [B, T, H+Hkv, D]
-        var v = qkv.narrow(-1, (long)qkHeads * headDim, (long)kvHeads * headDim).view(b, t, kvHeads, headDim); // [B, T, Hkv, D]
-
+        var all = qkv.view(b, t, qkHeads + kvHeads, headDim);                                          // [B, T, H+2Hkv, D]
+        var qk = all.narrow(2, 0, qkHeads);                                                            // [B, T, H+Hkv, D]
         var dtype = qk.dtype;
         if (ropeInFloat32 && dtype != ScalarType.Float32) qk = qk.to_type(ScalarType.Float32);
-        qk = addcmul(qk.mul(cos), qk.matmul(rotate), sin, 1);                                                 // RoPE, q and k at once
+        qk = addcmul(qk.mul(cos), qk.matmul(rotate), sin, 1);                                          // RoPE, q and k at once
         if (qk.dtype != dtype) qk = qk.to_type(dtype);
-        var q = qk.narrow(2, 0, heads);                                                                    // [B, T, H, D]
-        var k = qk.narrow(2, heads, kvHeads);                                                              // [B, T, Hkv, D]
+        qk = qk.permute(0, 2, 1, 3);                                                                   // [B, H+Hkv, T, D]
+        var q = qk.narrow(1, 0, heads);                                                                // [B, H, T, D]
+        var k = qk.narrow(1, heads, kvHeads);                                                          // [B, Hkv, T, D]
+        var v = all.narrow(2, qkHeads, kvHeads).permute(0, 2, 1, 3);                                   // [B, Hkv, T, D]
 
-        Tensor keys, values;
+        Tensor keys = k, values = v;
         if (options.Cache is { } cache)
         {
-            var (kc, vc) = cache.Layer(layer);
-            kc.narrow(1, options.Offset, t).copy_(k);
-            vc.narrow(1, options.Offset, t).copy_(v);
+            var (kc, vc) = cache.Layer(layer);                                                         // [B, Hkv, Tmax, D]
+            kc.narrow(2, options.Offset, t).copy_(k);
+            vc.narrow(2, options.Offset, t).copy_(v);
             long length = Math.Max(cache.Length, options.Offset + t);
-            keys = kc.narrow(1, 0, length);
-            values = vc.narrow(1, 0, length);
-        }
-        else
-        {
-            keys = k;
-            values = v;
+            (keys, values) = length == cache.Capacity ? (kc, vc) : (kc.narrow(2, 0, length), vc.narrow(2, 0, length));
         }
 
         int groups = heads / kvHeads;
         // Grouped KV heads without repeating K/V: query head h uses KV head h / groups, so stacking each group's
         // queries along the sequence axis gives [B, Hkv, groups·T, D] against [B, Hkv, Tk, D]. Exact, since every
         // query row attends independently.
-        var qh = q.permute(0, 2, 1, 3);                                                                    // [B, H, T, D]
-        if (groups > 1) qh = qh.reshape(b, kvHeads, groups * t, headDim);
-        Tensor? mask = options.KeyMask?.view(b, 1, 1, -1);
-        var o = F.scaled_dot_product_attention(qh, keys.permute(0, 2, 1, 3), values.permute(0, 2, 1, 3), mask); // [B, Hkv, G·T, D]
-        return o.view(b, heads, t, headDim).permute(0, 2, 1, 3).reshape(b * t, (long)heads * headDim);    // [B·T, H·D]
+        if (groups > 1) q = q.reshape(b, kvHeads, groups * t, headDim);
+        var o = F.scaled_dot_product_attention(q, keys, values, options.KeyMask?.view(b, 1, 1, -1));   // [B, Hkv, G·T, D]
+        if (groups > 1) o = o.view(b, heads, t, headDim);
+        return o.permute(0, 2, 1, 3).reshape(b * t, (long)heads * headDim);                            // [B·T, H·D]
     }
 
     /// <summary>SwiGLU from the fused gate-up projection output <c>[B·T, 2I]</c>: silu(gate) · up.</summary>

@@ -27,6 +27,10 @@ public static class TorchRuntime
 {
     public const string LibTorchEnvironmentVariable = "MERCURY_LIBTORCH";
 
+    // Where CandidateFolders looks, in order; named in the error when none of them gives a folder.
+    private const string SearchOrder = $"${LibTorchEnvironmentVariable} and $TORCHSHARP_LIBTORCH (unset), LD_LIBRARY_PATH, " +
+        "the torch package of the python3 on PATH, and lib/python3*/{site,dist}-packages/torch/lib under /opt/torch/.venv, /opt/conda, /usr/local and /usr";
+
     private static readonly object Gate = new();
     private static string? _cudaLibTorch;
 
@@ -61,7 +65,8 @@ public static class TorchRuntime
         }
         if (preference == DevicePreference.Cuda)
             throw new InvalidOperationException(
-                $"CUDA is not available: {problem}\nLooked for a CUDA libtorch in: {string.Join("; ", searched)}.\n" +
+                $"CUDA is not available: {problem}\nLooked for a CUDA libtorch (libtorch_cuda.so) in: " +
+                (searched.Count > 0 ? string.Join("; ", searched) : $"no candidate folder (searched {SearchOrder})") + ".\n" +
                 $"Fix: install PyTorch with CUDA (python3 -m pip install torch) or set {LibTorchEnvironmentVariable} to its torch/lib folder, " +
                 "build with -p:MercuryLibTorch=external so the bundled CPU libtorch is left out, and check that nvidia-smi sees a GPU.");
         logger.LogWarning("CUDA not available ({Problem}); running on CPU.", problem);

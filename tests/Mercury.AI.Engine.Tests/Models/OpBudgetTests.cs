@@ -1,0 +1,61 @@
+using System.Text.Json.Nodes;
+using Mercury.AI.Engine.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Mercury.AI.Engine.Tests.Models;
+
+/// <summary>
+/// Tensor ops per layer in a cached decoding step, counted as the tensors the step creates (every TorchSharp op
+/// that returns a new tensor, view or kernel, is counted by the dispose-scope statistics; in-place ops count 0).
+/// On a GPU each kernel costs ~12 µs of launch overhead, so this count, not FLOPs, bounds a cached step there.
+/// </summary>
+public class OpBudgetTests
+{
+    /// <summary>The budget per layer this engine commits to (kernels and views both count).</summary>
+    public const int BudgetPerLayer = 30;
+
+    public static int OpsPerLayer(ModelArchitecture architecture, CacheModeForCount mode, ScalarType dtype = ScalarType.Float32)
+    {
+        int Count(int layers)
+        {
+            var config = Config(architecture, layers);
+            using var model = ModelLoader.Create(config, new ModelBuildOptions { DType = dtype });
+            using var cache = model.CreateCache(1, 64);
+            using var ids = zeros([1, 64], ScalarType.Int64);
+            using (model.Forward(ids, new ForwardOptions { Cache = cache })) { }
+            using var block = zeros([1, 8], ScalarType.Int64);
+            var stats = DisposeScopeManager.Statistics.TensorStatistics;
+            using var scope = NewDisposeScope();
+            long before = stats.CreatedInScopeCount;
+            model.Forward(block, new ForwardOptions { Cache = cache, Offset = 32, LogitsLength = 8 });
+            return (int)(stats.CreatedInScopeCount - before);
+        }
+        return (Count(4) - Count(2)) / 2;
+    }
+
+    public enum CacheModeForCount { Dual }
+
+    [Theory]
+    [InlineData(ModelArchitecture.LLaDA)]
+    [InlineData(ModelArchitecture.Dream)]
+    public void Cached_step_stays_within_the_op_budget_per_layer(ModelArchitecture architecture)
+    {
+        int ops = OpsPerLayer(architecture, CacheModeForCount.Dual);
+        Console.WriteLine($"{architecture}: {ops} tensor ops per layer in a dual-cache step");
+        Assert.InRange(ops, 1, BudgetPerLayer);
+    }
+
+    internal static ModelConfig Config(ModelArchitecture architecture, int layers) => ModelConfig.FromJson(architecture == ModelArchitecture.LLaDA
+        ? new JsonObject
+        {
+            ["model_type"] = "llada", ["d_model"] = 64, ["n_heads"] = 4, ["n_kv_heads"] = 4, ["n_layers"] = layers,
+            ["mlp_hidden_size"] = 128, ["vocab_size"] = 128, ["max_sequence_length"] = 128, ["mask_token_id"] = 127, ["eos_token_id"] = 126,
+        }
+        : new JsonObject
+        {
+            ["model_type"] = "Dream", ["hidden_size"] = 64, ["num_attention_heads"] = 4, ["num_key_value_heads"] = 2,
+            ["num_hidden_layers"] = layers, ["intermediate_size"] = 128, ["vocab_size"] = 128, ["max_position_embeddings"] = 128,
+            ["mask_token_id"] = 127, ["eos_token_id"] = 126,
+        });
+}
