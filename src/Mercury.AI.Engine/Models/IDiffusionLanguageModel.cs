@@ -38,6 +38,10 @@ public sealed class ForwardOptions
     /// <summary><c>[B, Tk]</c> bool key mask (true = may be attended to) over the keys attended to; null = all.</summary>
     public Tensor? KeyMask { get; init; }
 
+    /// <summary>Causal attention (each fed position sees keys up to itself): only for the autoregressive baseline;
+    /// diffusion decoding is bidirectional.</summary>
+    public bool Causal { get; init; }
+
     /// <summary>First fed position whose logits are wanted (the LM head runs only on the wanted rows).</summary>
     public long LogitsStart { get; init; }
 

@@ -125,9 +125,19 @@ internal static class TransformerMath
         // queries along the sequence axis gives [B, Hkv, groups·T, D] against [B, Hkv, Tk, D]. Exact, since every
         // query row attends independently.
         if (groups > 1) q = q.reshape(b, kvHeads, groups * t, headDim);
-        var o = F.scaled_dot_product_attention(q, keys, values, options.KeyMask?.view(b, 1, 1, -1));   // [B, Hkv, G·T, D]
+        var mask = options.KeyMask?.view(b, 1, 1, -1);
+        if (options.Causal && t > 1) mask = CausalMask(t, keys.shape[2], options.Offset, groups, qkv.device, mask);
+        var o = F.scaled_dot_product_attention(q, keys, values, mask);                                // [B, Hkv, G·T, D]
         if (groups > 1) o = o.view(b, heads, t, headDim);
         return o.permute(0, 2, 1, 3).reshape(b * t, (long)heads * headDim);                            // [B·T, H·D]
+    }
+
+    /// <summary>Query i (at position offset + i) may see key j iff j ≤ offset + i; rows repeat per query group.</summary>
+    private static Tensor CausalMask(long queries, long keys, long offset, int groups, Device device, Tensor? keyMask)
+    {
+        var allowed = arange(keys, device: device).unsqueeze(0) <= arange(offset, offset + queries, device: device).unsqueeze(1); // [T, Tk]
+        if (groups > 1) allowed = allowed.repeat(groups, 1);                                                                  // [G·T, Tk]
+        return keyMask is null ? allowed : keyMask.logical_and(allowed);
     }
 
     /// <summary>SwiGLU from the fused gate-up projection output <c>[B·T, 2I]</c>: silu(gate) · up.</summary>

@@ -13,7 +13,7 @@ namespace Mercury.AI.Engine.Tests.Models;
 public class OpBudgetTests
 {
     /// <summary>The budget per layer this engine commits to (kernels and views both count).</summary>
-    public const int BudgetPerLayer = 30;
+    public const int BudgetPerLayer = 28;
 
     public static int OpsPerLayer(ModelArchitecture architecture, CacheModeForCount mode, ScalarType dtype = ScalarType.Float32)
     {

@@ -1,0 +1,204 @@
+// mercury-bench: diffusion decoding against the autoregressive baseline, same weights shape, device and engine.
+//
+//   dotnet run -c Release --project src/Mercury.AI.Bench -- --model llada-512x8 --batch 1,4 --json bench.json
+//   dotnet run -c Release --project src/Mercury.AI.Bench -- --model llada-8b --device cuda --dtype bf16   (GPU machine)
+//   dotnet run --project src/Mercury.AI.Bench -- --smoke                                                  (CI smoke run)
+//
+// --model takes a checkpoint folder, "embedded", or a named shape with random weights (llada-8b, dream-7b,
+// llada-512x8, llada-tiny) created directly on the device. Warm-up runs come first; figures are medians.
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Mercury.AI.Bench;
+using Mercury.AI.Engine;
+using Mercury.AI.Engine.Decoding;
+using Mercury.AI.Engine.Models;
+using Mercury.AI.Engine.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+var options = BenchOptions.Parse(args);
+var device = TorchRuntime.ResolveDevice(options.Device);
+var dtype = options.DType ?? (device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
+Console.WriteLine($"mercury-bench  model {options.Model}  device {device}  dtype {dtype}  threads {get_num_threads()}  " +
+                  $"prompt {options.PromptLength}  gen {options.GenLength}  block {options.BlockLength}  runs {options.Runs} (+{options.Warmup} warm-up)");
+
+using var model = LoadModel(options, device, dtype);
+var settings = Setting.All(options.GenLength).Where(s => options.Settings is null || options.Settings.Contains(s.Name)).ToList();
+var rows = new List<Dictionary<string, object>>();
+Console.WriteLine($"{"setting",-14} {"batch",5} {"calls",6} {"tok/step",8} {"full ms",9} {"cached ms",9} {"e2e s",8} {"tok/s",9} {"vs AR",6} {"host MB",8}");
+foreach (int batch in options.Batches)
+{
+    double? arTokensPerSecond = null;
+    foreach (var setting in settings)
+    {
+        var measured = Measure(setting, batch);
+        if (setting.Name == "ar") arTokensPerSecond = measured.TokensPerSecond;
+        double? ratio = arTokensPerSecond is { } ar && setting.Name != "ar" ? measured.TokensPerSecond / ar : null;
+        Console.WriteLine($"{setting.Name,-14} {batch,5} {measured.ForwardCalls,6} {measured.TokensPerStep,8:F2} {measured.FullStepMs,9:F2} {measured.CachedStepMs,9:F2} " +
+                          $"{measured.Seconds,8:F3} {measured.TokensPerSecond,9:F1} {(ratio is { } r ? $"{r:F2}x" : ""),6} {measured.PeakHostMb,8:F0}");
+        rows.Add(new()
+        {
+            ["setting"] = setting.Name, ["batch"] = batch, ["forward_calls"] = measured.ForwardCalls, ["tokens_per_step"] = measured.TokensPerStep,
+            ["full_step_ms"] = measured.FullStepMs, ["cached_step_ms"] = measured.CachedStepMs, ["seconds"] = measured.Seconds,
+            ["tokens_per_second"] = measured.TokensPerSecond, ["vs_ar"] = ratio ?? double.NaN, ["peak_host_mb"] = measured.PeakHostMb,
+        });
+    }
+}
+
+if (options.JsonPath is { } jsonPath)
+{
+    var report = new Dictionary<string, object>
+    {
+        ["date"] = DateTime.UtcNow.ToString("u"), ["machine"] = $"{Environment.MachineName}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores",
+        ["device"] = device.ToString(), ["dtype"] = dtype.ToString(), ["model"] = options.Model, ["prompt_length"] = options.PromptLength,
+        ["gen_length"] = options.GenLength, ["block_length"] = options.BlockLength, ["runs"] = options.Runs, ["warmup"] = options.Warmup,
+        ["threads"] = get_num_threads(), ["rows"] = rows,
+    };
+    File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+    Console.WriteLine($"wrote {jsonPath}");
+}
+return 0;
+
+Measured Measure(Setting setting, int batch)
+{
+    var random = new Random(1234);
+    var prompts = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, options.PromptLength)
+        .Select(_ => random.Next(0, Math.Min(model.Config.VocabSize, model.Config.MaskTokenId))).ToArray()).ToArray();
+    var seconds = new List<double>();
+    var full = new List<double>();
+    var cached = new List<double>();
+    int calls = 0;
+    for (int run = 0; run < options.Warmup + options.Runs; run++)
+    {
+        bool measuring = run >= options.Warmup;
+        var clock = Stopwatch.StartNew();
+        var last = clock.Elapsed;
+        if (setting.Name == "ar")
+        {
+            int token = 0;
+            var ar = new AutoregressiveGenerator(model)
+            {
+                OnToken = elapsed => { if (measuring) (token++ == 0 ? full : cached).Add(elapsed.TotalMilliseconds); },
+            };
+            ar.Generate(prompts, options.GenLength);
+            calls = options.GenLength;
+        }
+        else
+        {
+            var generator = new DiffusionGenerator(model);
+            var requests = prompts.Select(p => new GenerationRequest
+            {
+                PromptTokens = p, MaxNewTokens = options.GenLength,
+                Options = setting.Options with { BlockLength = options.BlockLength, StopAtEndToken = false, Seed = 1 },
+            }).ToList();
+            int lastBlockStep = -1;
+            var results = generator.GenerateBatch(requests, step =>
+            {
+                if (step.Row != 0) return;
+                var now = clock.Elapsed;
+                if (measuring)
+                {
+                    // The first step of a block is a full forward (it refills the cache); the others are cached steps.
+                    bool blockStart = step.Block != lastBlockStep;
+                    (blockStart || setting.Options.Cache == CacheMode.None ? full : cached).Add((now - last).TotalMilliseconds);
+                }
+                lastBlockStep = step.Block;
+                last = now;
+            });
+            calls = results[0].ForwardCalls;
+        }
+        if (device.type == DeviceType.CUDA) cuda.synchronize(device);
+        if (measuring) seconds.Add(clock.Elapsed.TotalSeconds);
+    }
+    double median = Median(seconds);
+    return new Measured(calls, (double)options.GenLength / calls, Median(full), Median(cached), median,
+        batch * options.GenLength / median, Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0);
+}
+
+static double Median(List<double> values)
+{
+    if (values.Count == 0) return double.NaN;
+    var sorted = values.Order().ToList();
+    return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+}
+
+static IDiffusionLanguageModel LoadModel(BenchOptions options, Device device, ScalarType dtype)
+{
+    if (options.Model == "embedded") return ModelLoader.Load(EmbeddedModel.Locate(), new ModelLoadOptions { Device = device, DType = dtype });
+    if (Directory.Exists(options.Model)) return ModelLoader.Load(options.Model, new ModelLoadOptions { Device = device, DType = dtype });
+    var config = ModelShapes.Config(options.Model) with { MaxSequenceLength = Math.Max(1024, options.PromptLength + options.GenLength) };
+    var model = ModelLoader.Create(config, new ModelBuildOptions { Device = device, DType = dtype });
+    using var noGrad = no_grad();
+    var generator = new Generator(42, device);
+    foreach (var (name, parameter) in model.named_parameters())
+    {
+        if (name.EndsWith("norm.weight") || name.EndsWith("ln_f.weight") || name.EndsWith("layernorm.weight")) parameter.fill_(1);
+        else if (name.EndsWith(".bias")) parameter.zero_();
+        else parameter.normal_(0, 0.02, generator);
+    }
+    return model;
+}
+
+internal sealed record Measured(int ForwardCalls, double TokensPerStep, double FullStepMs, double CachedStepMs, double Seconds, double TokensPerSecond, double PeakHostMb);
+
+/// <summary>The sampler settings the issue's tables compare.</summary>
+internal sealed record Setting(string Name, DiffusionOptions Options)
+{
+    public static IEnumerable<Setting> All(int genLength) =>
+    [
+        new("ar", new DiffusionOptions()),
+        new("nocache-1", new DiffusionOptions { Steps = genLength, Policy = new LowConfidenceRemasking() }),
+        new("dual-1", new DiffusionOptions { Steps = genLength, Policy = new LowConfidenceRemasking(), Cache = CacheMode.Dual }),
+        new("dual-thr0.9", new DiffusionOptions { Steps = genLength, Policy = new ConfidenceThresholdRemasking(0.9), Cache = CacheMode.Dual }),
+        new("dual-4", new DiffusionOptions { Steps = Math.Max(1, genLength / 4), Policy = new LowConfidenceRemasking(), Cache = CacheMode.Dual }),
+    ];
+}
+
+internal sealed record BenchOptions
+{
+    public string Model { get; init; } = "llada-512x8";
+    public string Device { get; init; } = "cpu";
+    public ScalarType? DType { get; init; }
+    public int PromptLength { get; init; } = 256;
+    public int GenLength { get; init; } = 256;
+    public int BlockLength { get; init; } = 32;
+    public int[] Batches { get; init; } = [1, 4, 16];
+    public int Runs { get; init; } = 3;
+    public int Warmup { get; init; } = 1;
+    public HashSet<string>? Settings { get; init; }
+    public string? JsonPath { get; init; }
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions();
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            o = args[i] switch
+            {
+                "--model" => o with { Model = Next() },
+                "--device" => o with { Device = Next() },
+                "--dtype" => o with { DType = Next() switch { "f32" => ScalarType.Float32, "bf16" => ScalarType.BFloat16, "f16" => ScalarType.Float16, var d => throw new ArgumentException($"Unknown dtype {d}.") } },
+                "--prompt" => o with { PromptLength = int.Parse(Next()) },
+                "--gen" => o with { GenLength = int.Parse(Next()) },
+                "--block" => o with { BlockLength = int.Parse(Next()) },
+                "--batch" => o with { Batches = Next().Split(',').Select(int.Parse).ToArray() },
+                "--runs" => o with { Runs = int.Parse(Next()) },
+                "--warmup" => o with { Warmup = int.Parse(Next()) },
+                "--settings" => o with { Settings = Next().Split(',').ToHashSet() },
+                "--json" => o with { JsonPath = Next() },
+                "--threads" => SetThreads(o, int.Parse(Next())),
+                "--smoke" => o with { Model = "llada-tiny", PromptLength = 8, GenLength = 16, BlockLength = 8, Batches = [1, 2], Runs = 1, Warmup = 0 },
+                var unknown => throw new ArgumentException($"Unknown option '{unknown}'. See the header of Program.cs."),
+            };
+        }
+        return o;
+    }
+
+    private static BenchOptions SetThreads(BenchOptions o, int threads)
+    {
+        set_num_threads(threads);
+        return o;
+    }
+}

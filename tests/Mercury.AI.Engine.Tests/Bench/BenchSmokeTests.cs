@@ -1,0 +1,39 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Mercury.AI.Engine.Tests.Bench;
+
+/// <summary>The benchmark command runs end to end in its smoke mode (no timing is asserted anywhere).</summary>
+public class BenchSmokeTests
+{
+    [Fact]
+    public void Smoke_run_prints_the_table_and_writes_json_for_every_setting_and_batch()
+    {
+        string json = Path.Combine(Path.GetTempPath(), $"mercury-bench-{Guid.NewGuid():N}.json");
+        try
+        {
+            var info = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "mercury-bench.dll"), "--smoke", "--json", json])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var process = Process.Start(info)!;
+            string output = process.StandardOutput.ReadToEnd();
+            string error = process.StandardError.ReadToEnd();
+            Assert.True(process.WaitForExit(120_000), "bench smoke run timed out");
+            Assert.True(process.ExitCode == 0, output + error);
+            Assert.Contains("dual-thr0.9", output);
+
+            using var doc = JsonDocument.Parse(File.ReadAllText(json));
+            var rows = doc.RootElement.GetProperty("rows").EnumerateArray().ToList();
+            Assert.Equal(10, rows.Count); // 5 settings x batches 1 and 2
+            Assert.All(rows, r => Assert.True(r.GetProperty("tokens_per_second").GetDouble() > 0));
+            Assert.Equal(4, rows.Single(r => r.GetProperty("setting").GetString() == "dual-4" && r.GetProperty("batch").GetInt32() == 1)
+                .GetProperty("forward_calls").GetInt32());
+        }
+        finally
+        {
+            File.Delete(json);
+        }
+    }
+}
