@@ -36,10 +36,6 @@ public sealed class DiffusionGenerator
 
     public HuggingFaceTokenizer? Tokenizer { get; }
 
-    /// <summary>Test and benchmark hook: called after every model call with the tensors the step created
-    /// (<see cref="DisposeScope.DisposablesCount"/> of the step's scope), for op counting.</summary>
-    public Action<int>? OnStepTensorCount { get; set; }
-
     public GenerationResult Generate(GenerationRequest request, Action<DiffusionStep>? onStep = null, CancellationToken cancellationToken = default) =>
         GenerateBatch([request], onStep, cancellationToken)[0];
 
@@ -193,13 +189,12 @@ public sealed class DiffusionGenerator
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     double[] scored;
-                    using (var scope = NewDisposeScope())
+                    using (NewDisposeScope())
                     {
                         var logits = Logits(start, end, step, cache, keyMask, positions);      // [B, L, V]
                         _forwardCalls++;
                         using var host = _policy.Score(logits, context).cpu();                // the step's one sync
                         scored = host.data<double>().ToArray();
-                        _owner.OnStepTensorCount?.Invoke(scope.DisposablesCount);
                     }
                     Commit(scored, plans, start, end, step, block, onStep);
                     _step++;
