@@ -1,0 +1,61 @@
+using Mercury.AI.Chat.Json;
+using Mercury.AI.Chat.Templates;
+using Mercury.AI.Engine.Decoding;
+using Microsoft.Extensions.AI;
+
+namespace Mercury.AI.Chat;
+
+/// <summary>A chat request turned into an engine request.</summary>
+/// <param name="AssistantPrefix">Text pre-filled after the assistant header (part of the prompt, and of the answer).</param>
+internal sealed record PreparedChat(GenerationRequest Request, string? AssistantPrefix, ChatResponseFormatJson? Json, bool HasTools, bool StreamSnapshots);
+
+public sealed partial class DiffusionChatClient
+{
+    private PreparedChat Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (options?.ModelId is { Length: > 0 } requested && !string.Equals(requested, ModelId, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"This client serves model '{ModelId}'; ChatOptions.ModelId asked for '{requested}'.", nameof(options));
+        int maxTokens = options?.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
+        if (maxTokens < 1) throw new ArgumentException($"ChatOptions.MaxOutputTokens must be at least 1 (was {maxTokens}).", nameof(options));
+
+        var knobs = ChatOptionsMapper.ReadKnobs(options, _options.Diffusion);
+        var diffusion = ChatOptionsMapper.ToDiffusionOptions(options, knobs, _backend.Config.Architecture);
+
+        var tools = options?.ToolMode is NoneChatToolMode ? [] : options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
+        var json = options?.ResponseFormat as ChatResponseFormatJson;
+        // Pre-filling "{" would forbid a tool call, so only an answer that must be JSON gets it.
+        string? prefix = json is not null && tools.Count == 0 ? JsonOutput.Prefill(json) : null;
+
+        string? instructions = options?.Instructions;
+        if (json is not null)
+        {
+            string rule = json.Schema is { } schema
+                ? $"Respond only with JSON that conforms to this JSON schema{(json.SchemaName is { } n ? $" ({n})" : "")}:\n{schema.GetRawText()}"
+                : "Respond only with a JSON object.";
+            instructions = string.IsNullOrEmpty(instructions) ? rule : $"{instructions}\n\n{rule}";
+        }
+
+        string prompt = Template.Render(messages, new ChatTemplateContext
+        {
+            Instructions = instructions,
+            Tools = tools,
+            RequireToolCall = options?.ToolMode is RequiredChatToolMode,
+            AssistantPrefix = prefix,
+        });
+
+        // Never mutate the caller's list; add the end-of-turn text when the checkpoint's config does not list its id.
+        var stops = options?.StopSequences?.Where(s => s.Length > 0).ToList() ?? [];
+        if (_backend.Tokenizer.TokenToId(Template.EndOfTurn) is not { } eot || !_backend.Config.EndTokenIds.Contains(eot))
+            stops.Add(Template.EndOfTurn);
+
+        var request = new GenerationRequest
+        {
+            PromptTokens = _backend.Tokenizer.Encode(prompt),
+            MaxNewTokens = maxTokens,
+            StopSequences = stops.Count > 0 ? stops : null,
+            Options = diffusion,
+        };
+        return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options));
+    }
+}
