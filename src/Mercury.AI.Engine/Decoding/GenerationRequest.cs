@@ -15,6 +15,10 @@ public sealed record GenerationRequest
     public IReadOnlyList<string>? StopSequences { get; init; }
 
     public DiffusionOptions Options { get; init; } = new();
+
+    /// <summary>Cancels this request alone: its row stops at the next step with <see cref="DiffusionFinishReason.Cancelled"/>
+    /// while the rest of its batch goes on.</summary>
+    public CancellationToken CancellationToken { get; init; }
 }
 
 public enum DiffusionFinishReason
@@ -44,7 +48,7 @@ public sealed record GenerationResult
 
     public required int PromptTokenCount { get; init; }
 
-    /// <summary>Model calls made for this request's batch.</summary>
+    /// <summary>Model calls made while this request was decoding (the steps its row took part in).</summary>
     public required int ForwardCalls { get; init; }
 
     public required TimeSpan Elapsed { get; init; }

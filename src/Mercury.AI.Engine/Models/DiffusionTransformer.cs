@@ -144,11 +144,18 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
             x.MoveToOuterDisposeScope();
             if (i > 0) residual.Dispose(); // keep one residual stream alive, not one per layer
         }
-        if (options.Cache is { } used) used.Length = Math.Max(used.Length, options.Offset + t);
+        if (options.Cache is { } used) used.Length = options.CacheColumns is null ? Math.Max(used.Length, options.Offset + t) : used.Capacity;
 
-        long start = options.LogitsStart, length = options.LogitsLength ?? t - options.LogitsStart;
         var hidden = x.view(b, t, c);
-        if (start != 0 || length != t) hidden = hidden.narrow(1, start, length);
+        if (options.LogitsIndex is { } index)
+        {
+            hidden = hidden.gather(1, index.unsqueeze(-1).expand(b, index.shape[1], c));          // [B, L, C]
+        }
+        else
+        {
+            long start = options.LogitsStart, length = options.LogitsLength ?? t - options.LogitsStart;
+            if (start != 0 || length != t) hidden = hidden.narrow(1, start, length);
+        }
         var logits = _finalNorm.Forward(hidden).matmul(_headT ?? _head.t());                       // [B, T', V]
         if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
         return logits.MoveToOuterDisposeScope();

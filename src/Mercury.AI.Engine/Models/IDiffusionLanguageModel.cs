@@ -32,6 +32,10 @@ public sealed class ForwardOptions
     /// <summary>Absolute position of the first fed token; also where its cache row is written.</summary>
     public long Offset { get; init; }
 
+    /// <summary><c>[B, T]</c> int64 cache columns to write the fed tokens to, per row (rows of a continuous batch sit at
+    /// different places of the canvas). Overrides <see cref="Offset"/> for the writes.</summary>
+    public Tensor? CacheColumns { get; init; }
+
     /// <summary><c>[B, T]</c> int64 RoPE positions, for left-padded batches. Default: <c>Offset + arange(T)</c>.</summary>
     public Tensor? PositionIds { get; init; }
 
@@ -47,4 +51,7 @@ public sealed class ForwardOptions
 
     /// <summary>How many positions from <see cref="LogitsStart"/> get logits; null = to the end.</summary>
     public long? LogitsLength { get; init; }
+
+    /// <summary><c>[B, L]</c> int64 fed positions whose logits are wanted, per row; overrides LogitsStart/LogitsLength.</summary>
+    public Tensor? LogitsIndex { get; init; }
 }

@@ -114,9 +114,20 @@ internal static class TransformerMath
         if (options.Cache is { } cache)
         {
             var (kc, vc) = cache.Layer(layer);                                                         // [B, Hkv, Tmax, D]
-            kc.narrow(2, options.Offset, t).copy_(k);
-            vc.narrow(2, options.Offset, t).copy_(v);
-            long length = Math.Max(cache.Length, options.Offset + t);
+            long length;
+            if (options.CacheColumns is { } columns)
+            {
+                var index = columns.view(b, 1, t, 1).expand(b, kvHeads, t, headDim);                   // per-row columns
+                kc.scatter_(2, index, k);
+                vc.scatter_(2, index, v);
+                length = cache.Capacity;
+            }
+            else
+            {
+                kc.narrow(2, options.Offset, t).copy_(k);
+                vc.narrow(2, options.Offset, t).copy_(v);
+                length = Math.Max(cache.Length, options.Offset + t);
+            }
             (keys, values) = length == cache.Capacity ? (kc, vc) : (kc.narrow(2, 0, length), vc.narrow(2, 0, length));
         }
 

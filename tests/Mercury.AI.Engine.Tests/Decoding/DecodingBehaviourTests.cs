@@ -55,6 +55,50 @@ public class DecodingBehaviourTests
             Assert.Equal(generator.Generate(Request(prompts[i], options)).Canvas, batched[i].Canvas);
     }
 
+    [Theory]
+    [InlineData("llada-tiny", CacheMode.None)]
+    [InlineData("llada-tiny", CacheMode.Dual)]
+    [InlineData("dream-tiny", CacheMode.Dual)]
+    public void Requests_joining_at_a_block_boundary_decode_as_they_would_alone(string fixture, CacheMode cache)
+    {
+        using var model = ModelLoader.Load(Fixtures.Path(fixture));
+        var generator = new DiffusionGenerator(model);
+        var options = new DiffusionOptions { Steps = 16, BlockLength = 4, Cache = cache, StopAtEndToken = false,
+            Policy = fixture == "dream-tiny" ? new DreamRemasking() : new ConfidenceThresholdRemasking(0.2) };
+        var first = Request(Prompt, options);
+        var waiting = new Queue<GenerationRequest>([Request([5, 6, 7], options), Request(Enumerable.Range(20, 12).ToArray(), options)]);
+        var results = new Dictionary<int, GenerationResult>();
+        var events = new List<(int Row, int Block)>();
+
+        generator.RunContinuous([first], _ => waiting.Count > 0 ? [waiting.Dequeue()] : [],
+            (row, result) => results[row] = result, step => events.Add((step.Row, step.Block)));
+
+        Assert.Equal(3, results.Count);
+        Assert.Equal(generator.Generate(first).Canvas, results[0].Canvas);
+        Assert.Equal(generator.Generate(Request([5, 6, 7], options)).Canvas, results[1].Canvas);
+        Assert.Equal(generator.Generate(Request(Enumerable.Range(20, 12).ToArray(), options)).Canvas, results[2].Canvas);
+        // Row 1 joined while row 0 was at its second block, row 2 at row 0's third.
+        // Row 1 joined when row 0 moved to its second block, row 2 when it moved to its third (rows report in order).
+        Assert.Equal((0, 1), events[events.FindIndex(e => e.Row == 1) - 1]);
+        Assert.Equal(0, events.First(e => e.Row == 1).Block);
+        Assert.Equal(2, events.Last(e => e.Row == 0 && events.IndexOf(e) < events.FindIndex(x => x.Row == 2)).Block);
+    }
+
+    [Fact]
+    public void Cancelling_one_request_leaves_the_rest_of_its_batch_running()
+    {
+        using var model = ModelLoader.Load(Fixtures.Path("llada-tiny"));
+        var generator = new DiffusionGenerator(model);
+        using var cts = new CancellationTokenSource();
+        var options = new DiffusionOptions { Steps = 16, BlockLength = 8, StopAtEndToken = false };
+        var results = generator.GenerateBatch([Request(Prompt, options), Request([5, 6, 7], options) with { CancellationToken = cts.Token }],
+            step => { if (step.Row == 1 && step.Step == 2) cts.Cancel(); });
+
+        Assert.Equal(DiffusionFinishReason.Cancelled, results[1].FinishReason);
+        Assert.Equal(3, results[1].ForwardCalls); // the steps it committed in before the cancellation was seen
+        Assert.Equal(generator.Generate(Request(Prompt, options)).Canvas, results[0].Canvas);
+    }
+
     [Fact]
     public void Cancellation_stops_decoding_within_one_step()
     {
@@ -174,11 +218,14 @@ public class DecodingBehaviourTests
         {
             options ??= new ForwardOptions();
             var logits = inner.Forward(inputIds, options);
-            long first = options.Offset + options.LogitsStart;
+            // Absolute position of each logits row (single-row batches, no cache columns in this test).
+            var rows = options.LogitsIndex is { } index
+                ? index[0].data<long>().Select(i => options.Offset + i).ToArray()
+                : Enumerable.Range(0, (int)logits.shape[1]).Select(i => options.Offset + options.LogitsStart + i).ToArray();
             foreach (var (position, token) in tokenAtPosition)
             {
-                long row = position - first;
-                if (row >= 0 && row < logits.shape[1]) logits[.., row, token] += bias;
+                int row = Array.IndexOf(rows, (long)position);
+                if (row >= 0) logits[.., row, token] += bias;
             }
             return logits;
         }
