@@ -81,22 +81,13 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     protected Tensor NewWeight(long rows, long cols) => empty([rows, cols], DType, Device);
 
     /// <summary>Allocates q/k/v (or gate/up) weights as row ranges of one fused matrix.</summary>
-    protected (Tensor Fused, Tensor[] Parts) NewFused(long cols, params long[] rows)
-    {
-        var fused = empty([rows.Sum(), cols], DType, Device);
-        var parts = new Tensor[rows.Length];
-        long start = 0;
-        for (int i = 0; i < rows.Length; i++)
-        {
-            parts[i] = fused.narrow(0, start, rows[i]);
-            start += rows[i];
-        }
-        return (fused, parts);
-    }
+    protected (Tensor Fused, Tensor[] Parts) NewFused(long cols, params long[] rows) => Split(empty([rows.Sum(), cols], DType, Device), rows);
 
-    protected (Tensor Fused, Tensor[] Parts) NewFusedBias(params long[] sizes)
+    /// <summary>Allocates q/k/v biases as ranges of one fused vector.</summary>
+    protected (Tensor Fused, Tensor[] Parts) NewFusedBias(params long[] sizes) => Split(zeros(sizes.Sum(), DType, Device), sizes);
+
+    private static (Tensor Fused, Tensor[] Parts) Split(Tensor fused, long[] sizes)
     {
-        var fused = zeros(sizes.Sum(), DType, Device);
         var parts = new Tensor[sizes.Length];
         long start = 0;
         for (int i = 0; i < sizes.Length; i++)
