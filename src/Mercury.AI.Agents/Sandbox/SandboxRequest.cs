@@ -1,0 +1,59 @@
+namespace Mercury.AI.Agents.Sandbox;
+
+/// <summary>One command to run in a sandbox.</summary>
+/// <param name="Command">argv; the first element is an absolute path of a program inside the sandbox.</param>
+/// <param name="Workspace">host folder mounted read-write at <see cref="SandboxPaths.Workspace"/>.</param>
+/// <param name="Inputs">optional host folder mounted read-only at <see cref="SandboxPaths.Inputs"/> (tests, harness): code can read it, never change it.</param>
+public sealed record SandboxRequest(IReadOnlyList<string> Command, string Workspace, string? Inputs = null)
+{
+    public SandboxLimits Limits { get; init; } = SandboxLimits.Default;
+
+    /// <summary>Environment of the sandboxed process; nothing is inherited from the host.</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Bind all of the host's /etc read-only (the .NET SDK needs it); otherwise only a small allow-list.</summary>
+    public bool BindWholeEtc { get; init; }
+}
+
+/// <summary>Where things are inside the sandbox.</summary>
+public static class SandboxPaths
+{
+    public const string Workspace = "/work";
+    public const string Inputs = "/inputs";
+}
+
+/// <summary>What happened.</summary>
+public sealed record SandboxResult
+{
+    public required int ExitCode { get; init; }
+    public required string Stdout { get; init; }
+    public required string Stderr { get; init; }
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Killed because the wall clock ran out.</summary>
+    public bool TimedOut { get; init; }
+
+    /// <summary>Killed because it wrote more than <see cref="SandboxLimits.MaxOutputBytes"/>.</summary>
+    public bool OutputLimitExceeded { get; init; }
+
+    /// <summary>Killed because the caller cancelled.</summary>
+    public bool Cancelled { get; init; }
+
+    public bool Succeeded => ExitCode == 0 && !TimedOut && !OutputLimitExceeded && !Cancelled;
+
+    /// <summary>One line for logs and feedback: why it ended.</summary>
+    public string Describe() =>
+        TimedOut ? "killed: wall-clock limit reached"
+        : OutputLimitExceeded ? "killed: output limit exceeded"
+        : Cancelled ? "killed: cancelled"
+        : ExitCode switch
+        {
+            0 => "exit code 0",
+            137 => "exit code 137 (SIGKILL: a resource limit such as CPU time or memory)",
+            134 => "exit code 134 (SIGABRT: an assertion or abort)",
+            139 => "exit code 139 (SIGSEGV)",
+            152 => "exit code 152 (SIGXCPU: CPU time limit)",
+            153 => "exit code 153 (SIGXFSZ: file size limit)",
+            _ => $"exit code {ExitCode}",
+        };
+}
