@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Text;
+using Mercury.AI.Agents.Jobs;
+using Mercury.AI.Agents.Runners;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mercury.AI.Agents.Agent;
+
+/// <summary>How a loop run ended.</summary>
+public sealed record AgentOutcome(bool Succeeded, string Reason, IterationRecord? Best);
+
+/// <summary>
+/// generate → test → refine. Each iteration: ask the coder, extract the code, run the visible tests (and, when they
+/// pass, the hidden ones) in the sandbox, turn the failures into the next prompt. After
+/// <see cref="JobBudget.RefinementsPerAttempt"/> failed refinements the attempt is abandoned and a fresh conversation
+/// starts. The loop stops on success or when a budget runs out; the best candidate is kept either way.
+///
+/// The loop is resumable: it is given the iterations already stored and continues after the last one. Each finished
+/// iteration is handed to <c>onIteration</c> (which stores it) before the next one starts.
+/// </summary>
+public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? logger = null)
+{
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+
+    public async Task<AgentOutcome> RunAsync(
+        JobSpec spec,
+        IReadOnlyList<IterationRecord> previous,
+        Func<IterationRecord, CancellationToken, Task> onIteration,
+        string workDirectory,
+        string? artifactsDirectory,
+        CancellationToken cancellationToken)
+    {
+        var runner = runners.Get(spec.Language);
+        var budget = spec.Budget;
+        var done = previous.OrderBy(i => i.Number).ToList();
+        var best = done.MaxBy(i => i.Score);
+        var clock = Stopwatch.StartNew();
+        var earlierTime = TimeSpan.FromTicks(done.Sum(i => i.Duration.Ticks));
+
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var last = done.LastOrDefault();
+            if (last is { Passed: true }) return new AgentOutcome(true, $"passed all tests at iteration {last.Number}", last);
+            if (done.Count >= budget.MaxIterations) return Stop($"iteration budget ({budget.MaxIterations}) used", best);
+            int tokensUsed = done.Sum(i => i.OutputTokens);
+            if (tokensUsed >= budget.MaxOutputTokens) return Stop($"output token budget ({budget.MaxOutputTokens}) used", best);
+            if (earlierTime + clock.Elapsed >= TimeSpan.FromSeconds(budget.WallClockSeconds)) return Stop($"wall-clock budget ({budget.WallClockSeconds} s) used", best);
+
+            // Which attempt, and is it time for a fresh start?
+            int attempt = last?.Attempt ?? 0;
+            var inAttempt = done.Where(i => i.Attempt == attempt).ToList();
+            if (inAttempt.Count > budget.RefinementsPerAttempt)
+            {
+                if (attempt >= budget.MaxRestarts) return Stop($"{budget.MaxRestarts} fresh restarts used", best);
+                attempt++;
+                inAttempt = [];
+                _logger.LogInformation("Fresh restart {Attempt} after {Count} failed iterations", attempt, done.Count);
+            }
+
+            // The conversation of this attempt, rebuilt from what is stored (so a resumed job continues it).
+            var conversation = new List<ChatMessage>();
+            foreach (var it in inAttempt)
+            {
+                conversation.Add(new ChatMessage(ChatRole.User, it.Prompt));
+                conversation.Add(new ChatMessage(ChatRole.Assistant, it.Reply));
+            }
+            string prompt = inAttempt.Count == 0 ? Prompts.Initial(spec, runner) : inAttempt[^1].Feedback;
+            conversation.Add(new ChatMessage(ChatRole.User, prompt));
+
+            var iteration = await RunIterationAsync(spec, runner, done.Count + 1, attempt, conversation, prompt,
+                budget.MaxOutputTokens - tokensUsed, workDirectory, artifactsDirectory, cancellationToken).ConfigureAwait(false);
+
+            // Stored before the next iteration starts: after a crash the job resumes after this one.
+            await onIteration(iteration, cancellationToken).ConfigureAwait(false);
+            done.Add(iteration);
+            if (best is null || iteration.Score > best.Score) best = iteration;
+            _logger.LogInformation("Iteration {Number} (attempt {Attempt}): {Passed}/{Total} visible, {HiddenPassed}/{HiddenTotal} hidden, {Tokens} tokens",
+                iteration.Number, iteration.Attempt, iteration.TestsPassed, iteration.TestsTotal, iteration.HiddenPassed, iteration.HiddenTotal, iteration.OutputTokens);
+        }
+    }
+
+    private static AgentOutcome Stop(string reason, IterationRecord? best) =>
+        new(false, best is null ? reason : $"{reason}; best was iteration {best.Number} ({best.TestsPassed}/{best.TestsTotal} visible tests)", best);
+
+    private async Task<IterationRecord> RunIterationAsync(
+        JobSpec spec, ILanguageRunner runner, int number, int attempt, List<ChatMessage> conversation, string prompt,
+        int tokensLeft, string workDirectory, string? artifactsDirectory, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var reply = await coder.ReplyAsync(conversation, Math.Max(16, tokensLeft), cancellationToken).ConfigureAwait(false);
+        string? code = CodeExtractor.Extract(reply.Text, runner.FenceTags);
+
+        TestRunResult? visible = null, hidden = null;
+        string feedback;
+        if (code is null)
+        {
+            feedback = Prompts.NoCode(runner);
+        }
+        else
+        {
+            string iterationDir = Path.Combine(workDirectory, $"iteration-{number:000}");
+            visible = await runner.RunAsync(code, spec.Tests, Path.Combine(iterationDir, "visible"), cancellationToken).ConfigureAwait(false);
+            if (visible.Passed && spec.HiddenTests.Count > 0)
+                hidden = await runner.RunAsync(code, spec.HiddenTests, Path.Combine(iterationDir, "hidden"), cancellationToken).ConfigureAwait(false);
+            feedback = Prompts.Feedback(runner, visible, hidden);
+        }
+
+        var record = new IterationRecord
+        {
+            Number = number,
+            Attempt = attempt,
+            Prompt = prompt,
+            Reply = reply.Text,
+            Code = code ?? "",
+            Passed = visible is { Passed: true } && (hidden is null || hidden.Passed),
+            TestsPassed = visible?.PassedCount ?? 0,
+            TestsTotal = visible?.Tests.Count ?? spec.Tests.Count,
+            HiddenPassed = hidden?.PassedCount ?? 0,
+            HiddenTotal = spec.HiddenTests.Count == 0 ? 0 : hidden?.Tests.Count ?? 0,
+            Feedback = feedback,
+            TestOutput = visible is null ? "" : Prompts.Tail(DescribeRun(visible), 8000),
+            OutputTokens = reply.OutputTokens,
+            Duration = clock.Elapsed,
+        };
+        if (artifactsDirectory is not null) await WriteArtifactsAsync(artifactsDirectory, runner, record, visible, hidden, cancellationToken).ConfigureAwait(false);
+        return record;
+    }
+
+    internal static string DescribeRun(TestRunResult run)
+    {
+        var sb = new StringBuilder();
+        foreach (var t in run.Tests) sb.AppendLine($"{(t.Passed ? "PASS" : "FAIL")} {t.Name}{(t.Passed ? "" : "\n" + t.Message.TrimEnd())}");
+        sb.AppendLine($"process: {run.Exit}, {run.Duration.TotalSeconds:0.0} s");
+        if (run.Stdout.Length > 0) sb.AppendLine("--- stdout ---").AppendLine(run.Stdout.TrimEnd());
+        if (run.Stderr.Length > 0) sb.AppendLine("--- stderr ---").AppendLine(run.Stderr.TrimEnd());
+        return sb.ToString();
+    }
+
+    /// <summary>artifacts/iteration-NNN/: the code, the reply, the test output and any screenshot.</summary>
+    private static async Task WriteArtifactsAsync(string root, ILanguageRunner runner, IterationRecord record,
+        TestRunResult? visible, TestRunResult? hidden, CancellationToken cancellationToken)
+    {
+        string dir = Path.Combine(root, $"iteration-{record.Number:000}");
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, runner.SolutionFileName), record.Code, cancellationToken).ConfigureAwait(false);
+        await File.WriteAllTextAsync(Path.Combine(dir, "reply.md"), record.Reply, cancellationToken).ConfigureAwait(false);
+        if (visible is not null)
+            await File.WriteAllTextAsync(Path.Combine(dir, "test-output.txt"), DescribeRun(visible), cancellationToken).ConfigureAwait(false);
+        if (hidden is not null) // kept for the operator; never shown to the model
+            await File.WriteAllTextAsync(Path.Combine(dir, "hidden-test-output.txt"), DescribeRun(hidden), cancellationToken).ConfigureAwait(false);
+        foreach (var file in (visible?.Artifacts ?? []).Concat(hidden?.Artifacts ?? []))
+            File.Copy(file, Path.Combine(dir, Path.GetFileName(file)), overwrite: true);
+    }
+}

@@ -1,0 +1,37 @@
+using Microsoft.Agents.AI;
+using Microsoft.Extensions.AI;
+
+namespace Mercury.AI.Agents.Agent;
+
+/// <summary>A model reply and what it cost.</summary>
+public sealed record CoderReply(string Text, int OutputTokens);
+
+/// <summary>Writes code: given the conversation so far, the next reply.</summary>
+public interface ICoder
+{
+    Task<CoderReply> ReplyAsync(IReadOnlyList<ChatMessage> conversation, int maxOutputTokens, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// The coder as an Agent Framework <see cref="ChatClientAgent"/> over the host's <see cref="IChatClient"/>.
+/// The loop owns the conversation (it is rebuilt from stored iterations after a crash), so each call passes the
+/// whole conversation and no agent session is kept.
+/// </summary>
+public sealed class AgentCoder : ICoder
+{
+    private readonly ChatClientAgent _agent;
+
+    public AgentCoder(IChatClient chatClient) =>
+        _agent = new ChatClientAgent(chatClient, instructions: Prompts.CoderInstructions, name: "coder",
+            description: "Writes and fixes code until the tests pass");
+
+    public async Task<CoderReply> ReplyAsync(IReadOnlyList<ChatMessage> conversation, int maxOutputTokens, CancellationToken cancellationToken)
+    {
+        var options = new ChatClientAgentRunOptions(new ChatOptions { MaxOutputTokens = maxOutputTokens });
+        var response = await _agent.RunAsync(conversation, session: null, options, cancellationToken).ConfigureAwait(false);
+        string text = response.Text;
+        // Providers that report no usage are charged an estimate (about four characters per token).
+        int tokens = (int)(response.Usage?.OutputTokenCount ?? Math.Max(1, text.Length / 4));
+        return new CoderReply(text, tokens);
+    }
+}
