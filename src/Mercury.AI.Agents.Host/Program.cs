@@ -1,1 +1,3 @@
-return 0;
+using Mercury.AI.Agents.Host;
+
+return await Cli.RunAsync(args);

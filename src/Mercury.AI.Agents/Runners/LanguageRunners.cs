@@ -16,6 +16,9 @@ public sealed class LanguageRunners
 
     public IReadOnlyCollection<string> Languages => _byName.Keys;
 
+    /// <summary>The languages of <see cref="CreateDefault"/>, for checking job files without building a sandbox.</summary>
+    public static IReadOnlyCollection<string> DefaultLanguages { get; } = ["python", "javascript", "csharp", "html"];
+
     public bool TryGet(string language, out ILanguageRunner runner) => _byName.TryGetValue(language, out runner!);
 
     public ILanguageRunner Get(string language) =>

@@ -1,0 +1,257 @@
+using System.Text.Json;
+using Mercury.AI.Agents.Jobs;
+using Mercury.AI.Agents.Sandbox;
+using Mercury.AI.Agents.Storage;
+using Mercury.AI.Agents.Worker;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Mercury.AI.Agents.Host;
+
+/// <summary>The mercury-agents command line. Exit codes: 0 ok/succeeded, 1 job failed, 2 bad input, 3 host cannot run code, 4 job cancelled or errored.</summary>
+public static class Cli
+{
+    public const string Usage = """
+        mercury-agents — durable generate→test→refine coding agents in a sandbox
+
+        usage: mercury-agents <command> [arguments] [options]
+
+          serve                 run the job host: workers and the HTTP API on 127.0.0.1 (Ctrl+C stops gracefully)
+          run <job.json>        submit a job and run it here, printing its iterations live; exit 0 when it passes
+          submit <job.json>     check and queue a job for a running host; prints the job id
+          list                  the latest jobs
+          show <id>             a job, its iterations and its best code
+          logs <id>             every iteration: prompt, reply, test output, feedback
+          cancel <id>           cancel a queued job, or stop a running one (its sandbox is killed)
+
+        options:
+          --data <dir>              data folder (jobs.db, artifacts/); default $MERCURY_AGENTS_DATA or ~/.local/share/mercury-agents
+          --concurrency <n>         jobs at once (serve, run); default 2
+          --port <n>                HTTP API port (serve); default 5117
+          --chat replay:<file>      use scripted replies instead of the default model
+          --json                    machine-readable output (list, show, submit)
+          --unsafe-no-sandbox       run generated code WITHOUT isolation if bubblewrap is missing (never on a machine you care about)
+          --lease-seconds <n>, --heartbeat-seconds <n>   lease tuning
+        """;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, CancellationToken cancellationToken = default)
+    {
+        var @out = output ?? Console.Out;
+        List<string> positional;
+        Dictionary<string, string?> flags;
+        HashSet<string> switches;
+        try { (positional, flags, switches) = HostSettings.Parse(args); }
+        catch (ArgumentException e) { await Console.Error.WriteLineAsync(e.Message); return 2; }
+        if (positional.Count == 0 || switches.Contains("--help") || positional[0] is "help")
+        {
+            await @out.WriteLineAsync(Usage);
+            return positional.Count == 0 && !switches.Contains("--help") ? 2 : 0;
+        }
+
+        var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(flags).Build();
+        var options = HostSettings.AgentOptions(configuration);
+        bool json = switches.Contains("--json");
+        string command = positional[0];
+        string? argument = positional.Count > 1 ? positional[1] : null;
+        if (command is "run" or "submit" or "show" or "logs" or "cancel" && argument is null)
+        {
+            await Console.Error.WriteLineAsync($"{command} needs an argument. See mercury-agents --help.");
+            return 2;
+        }
+
+        try
+        {
+            return command switch
+            {
+                "serve" => await ServeAsync(configuration, options, cancellationToken),
+                "run" => await RunJobAsync(argument!, configuration, options, @out, cancellationToken),
+                "submit" => await SubmitAsync(argument!, options, json, @out, cancellationToken),
+                "list" => await ListAsync(options, json, @out, cancellationToken),
+                "show" => await ShowAsync(argument!, options, json, @out, cancellationToken),
+                "logs" => await LogsAsync(argument!, options, @out, cancellationToken),
+                "cancel" => await CancelAsync(argument!, options, @out, cancellationToken),
+                _ => await UnknownAsync(command),
+            };
+        }
+        catch (JobSpecException e)
+        {
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
+        catch (Exception e) when (e is SandboxUnavailableException || e.InnerException is SandboxUnavailableException)
+        {
+            await Console.Error.WriteLineAsync("error: " + (e as SandboxUnavailableException ?? e.InnerException)!.Message);
+            return 3;
+        }
+    }
+
+    private static async Task<int> UnknownAsync(string command)
+    {
+        await Console.Error.WriteLineAsync($"unknown command '{command}'. See mercury-agents --help.");
+        return 2;
+    }
+
+    private static JobService Jobs(AgentHostOptions options) => new(new SqliteJobStore(options.DatabasePath));
+
+    /// <summary>The host: workers (and, for serve, the HTTP API) over one store.</summary>
+    internal static IHost BuildHost(IConfiguration configuration, AgentHostOptions options, bool withApi, LogLevel minimumLevel)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.SetMinimumLevel(minimumLevel);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddDefaultChatClient(builder.Configuration);
+        builder.Services.AddAgentWorkers(options, HostSettings.SandboxOptions(configuration), HostSettings.HtmlOptions(configuration));
+        builder.Services.AddSingleton<JobService>();
+        if (withApi)
+        {
+            int port = HostSettings.Port(configuration);
+            builder.Services.AddHostedService(sp => new LoopbackApi(sp.GetRequiredService<JobService>(), port, sp.GetRequiredService<ILogger<LoopbackApi>>()));
+        }
+        var host = builder.Build();
+
+        // Refuse early, and say why, when code cannot be isolated or there is no model.
+        var sandbox = host.Services.GetRequiredService<ISandbox>();
+        var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mercury.AI.Agents.Host");
+        if (sandbox.IsIsolated) log.LogInformation("Sandbox: {Description}", sandbox.Description);
+        else log.LogWarning("Sandbox: {Description}", sandbox.Description);
+        _ = host.Services.GetRequiredService<IChatClient>();
+        return host;
+    }
+
+    private static async Task<int> ServeAsync(IConfiguration configuration, AgentHostOptions options, CancellationToken cancellationToken)
+    {
+        IHost host;
+        try { host = BuildHost(configuration, options, withApi: true, LogLevel.Information); }
+        catch (InvalidOperationException e) when (e is not SandboxUnavailableException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        await host.RunAsync(cancellationToken);
+        return 0;
+    }
+
+    private static async Task<int> SubmitAsync(string path, AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
+    {
+        string id = await Jobs(options).SubmitJsonAsync(await ReadJobFileAsync(path, cancellationToken), cancellationToken);
+        await @out.WriteLineAsync(json ? JsonSerializer.Serialize(new { id }, LoopbackApi.Json) : id);
+        return 0;
+    }
+
+    internal static async Task<string> ReadJobFileAsync(string path, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new JobSpecException([$"job file '{path}' does not exist"]);
+        if (info.Length > JobSpecParser.MaxFileBytes) throw new JobSpecException([$"job file '{path}' is {info.Length / 1024} KiB; the limit is {JobSpecParser.MaxFileBytes / 1024} KiB"]);
+        return await File.ReadAllTextAsync(path, cancellationToken);
+    }
+
+    private static async Task<int> ListAsync(AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
+    {
+        var jobs = await Jobs(options).ListAsync(cancellationToken);
+        if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(jobs, LoopbackApi.Json)); return 0; }
+        await @out.WriteLineAsync($"{"id",-20} {"state",-10} {"language",-10} {"created (UTC)",-19}  name / summary");
+        foreach (var j in jobs)
+            await @out.WriteLineAsync($"{j.Id,-20} {j.State,-10} {j.Language,-10} {j.CreatedAt:yyyy-MM-dd HH:mm:ss}  {j.Name}{(j.Summary is null ? "" : " — " + j.Summary)}");
+        return 0;
+    }
+
+    private static async Task<int> ShowAsync(string id, AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
+    {
+        var jobs = Jobs(options);
+        var job = await jobs.GetAsync(id, cancellationToken);
+        if (job is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
+        var iterations = await jobs.IterationsAsync(id, cancellationToken);
+        if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(new { job, iterations }, LoopbackApi.Json)); return 0; }
+        await @out.WriteLineAsync($"job {job.Id} ({job.Name ?? "unnamed"}, {job.Language}): {job.State}{(job.Summary is null ? "" : " — " + job.Summary)}");
+        await @out.WriteLineAsync($"created {job.CreatedAt:u}, claimed {job.Claims} time(s), artifacts in {options.ArtifactsDirectory(job.Id)}");
+        foreach (var it in iterations) await @out.WriteLineAsync("  " + it.OneLine());
+        var best = iterations.FirstOrDefault(i => i.Number == job.BestIteration) ?? iterations.OrderByDescending(i => i.Passed).ThenByDescending(i => i.TestsPassed + i.HiddenPassed).FirstOrDefault();
+        if (best is not null) await @out.WriteLineAsync($"\nbest candidate (iteration {best.Number}):\n{best.Code}");
+        return 0;
+    }
+
+    private static async Task<int> LogsAsync(string id, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
+    {
+        var jobs = Jobs(options);
+        if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
+        foreach (var it in await jobs.Store.GetIterationsAsync(id, cancellationToken))
+        {
+            await @out.WriteLineAsync($"===== {IterationView.From(it).OneLine()} =====");
+            await @out.WriteLineAsync("--- prompt ---\n" + it.Prompt.TrimEnd());
+            await @out.WriteLineAsync("--- reply ---\n" + it.Reply.TrimEnd());
+            await @out.WriteLineAsync("--- test output ---\n" + it.TestOutput.TrimEnd());
+            await @out.WriteLineAsync("--- feedback ---\n" + it.Feedback.TrimEnd() + "\n");
+        }
+        return 0;
+    }
+
+    private static async Task<int> CancelAsync(string id, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
+    {
+        var result = await Jobs(options).Store.CancelAsync(id, cancellationToken);
+        await @out.WriteLineAsync(result switch
+        {
+            CancelResult.Cancelled => $"{id}: cancelled (it had not started)",
+            CancelResult.CancelRequested => $"{id}: cancel requested; the host stops it within a heartbeat",
+            CancelResult.AlreadyFinished => $"{id}: already finished",
+            _ => $"no job {id}",
+        });
+        return result == CancelResult.NotFound ? 2 : 0;
+    }
+
+    /// <summary>submit + a host in this process until the job ends, printing iterations as they are stored.</summary>
+    private static async Task<int> RunJobAsync(string path, IConfiguration configuration, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
+    {
+        string jobJson = await ReadJobFileAsync(path, cancellationToken);
+        var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages); // check before building anything
+        IHost host;
+        try { host = BuildHost(configuration, options, withApi: false, LogLevel.Warning); }
+        catch (InvalidOperationException e) when (e is not SandboxUnavailableException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+
+        var jobs = host.Services.GetRequiredService<JobService>();
+        string id = await jobs.Store.EnqueueAsync(spec, cancellationToken);
+        await @out.WriteLineAsync($"job {id}: {spec.Name ?? "unnamed"} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
+        await host.StartAsync(stop.Token);
+        var started = DateTime.UtcNow;
+        int shown = 0;
+        bool interactive = !Console.IsOutputRedirected && ReferenceEquals(@out, Console.Out);
+        JobView? view = null;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var iterations = await jobs.IterationsAsync(id, CancellationToken.None);
+                foreach (var it in iterations.Skip(shown))
+                {
+                    if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
+                    await @out.WriteLineAsync(it.OneLine());
+                    if (!it.Passed) await @out.WriteLineAsync("    " + FirstLines(it.Feedback, 3).Replace("\n", "\n    "));
+                }
+                shown = iterations.Count;
+                view = await jobs.GetAsync(id, CancellationToken.None);
+                if (view is not null && JobStateExtensions.ParseWire(view.State).IsFinal()) break;
+                if (interactive) await @out.WriteAsync($"\r  … iteration {shown + 1} running ({(DateTime.UtcNow - started).TotalSeconds:0} s)");
+                try { await Task.Delay(500, stop.Token); } catch (OperationCanceledException) { }
+            }
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+            host.Dispose();
+        }
+        if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
+        view = await jobs.GetAsync(id, CancellationToken.None);
+        await @out.WriteLineAsync($"job {id}: {view?.State} — {view?.Summary}");
+        await @out.WriteLineAsync($"artifacts: {options.ArtifactsDirectory(id)}");
+        if (view?.BestIteration is { } bestNumber)
+        {
+            var best = (await jobs.IterationsAsync(id, CancellationToken.None)).First(i => i.Number == bestNumber);
+            await @out.WriteLineAsync($"\nbest candidate (iteration {bestNumber}):\n{best.Code}");
+        }
+        return view?.State switch { "succeeded" => 0, "failed" => 1, "queued" => 4, _ => 4 };
+    }
+
+    private static string FirstLines(string text, int n) => string.Join('\n', text.Split('\n').Where(l => l.Trim().Length > 0).Take(n));
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Mercury.AI.Agents.Runners;
+using Mercury.AI.Agents.Sandbox;
+using Mercury.AI.Agents.Worker;
+using Microsoft.Extensions.Configuration;
+
+namespace Mercury.AI.Agents.Host;
+
+/// <summary>
+/// Command-line flags → configuration keys, and configuration → options. Flags win over environment variables
+/// (Agents__DataDirectory, ...) and appsettings.json.
+/// </summary>
+internal static class HostSettings
+{
+    public static readonly Dictionary<string, string> FlagKeys = new()
+    {
+        ["--data"] = "Agents:DataDirectory",
+        ["--concurrency"] = "Agents:MaxConcurrentJobs",
+        ["--chat"] = "Agents:ChatClient",
+        ["--port"] = "Agents:Port",
+        ["--lease-seconds"] = "Agents:LeaseSeconds",
+        ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
+    };
+
+    public const string UnsafeFlag = "--unsafe-no-sandbox";
+    public const int DefaultPort = 5117;
+
+    /// <summary>Splits flags from positional arguments; flags become configuration entries.</summary>
+    public static (List<string> Positional, Dictionary<string, string?> Config, HashSet<string> Switches) Parse(string[] args)
+    {
+        var positional = new List<string>();
+        var config = new Dictionary<string, string?>();
+        var switches = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            string a = args[i];
+            if (FlagKeys.TryGetValue(a, out var key))
+            {
+                if (i + 1 >= args.Length) throw new ArgumentException($"{a} needs a value");
+                config[key] = args[++i];
+            }
+            else if (a == UnsafeFlag) config["Agents:Sandbox:AllowUnsafeNoIsolation"] = "true";
+            else if (a.StartsWith("--", StringComparison.Ordinal)) switches.Add(a);
+            else positional.Add(a);
+        }
+        return (positional, config, switches);
+    }
+
+    public static AgentHostOptions AgentOptions(IConfiguration c)
+    {
+        var o = new AgentHostOptions();
+        if (c["Agents:DataDirectory"] is { } data) o.DataDirectory = Path.GetFullPath(data);
+        if (Int(c, "Agents:MaxConcurrentJobs") is { } n) o.MaxConcurrentJobs = n;
+        if (Int(c, "Agents:LeaseSeconds") is { } lease) o.LeaseDuration = TimeSpan.FromSeconds(lease);
+        if (Int(c, "Agents:HeartbeatSeconds") is { } beat) o.HeartbeatInterval = TimeSpan.FromSeconds(beat);
+        return o;
+    }
+
+    public static SandboxOptions SandboxOptions(IConfiguration c) => new()
+    {
+        BubblewrapPath = c["Agents:Sandbox:BubblewrapPath"],
+        AllowUnsafeNoIsolation = string.Equals(c["Agents:Sandbox:AllowUnsafeNoIsolation"], "true", StringComparison.OrdinalIgnoreCase),
+    };
+
+    public static HtmlRunnerOptions HtmlOptions(IConfiguration c) => new()
+    {
+        ChromiumPath = c["Agents:Html:ChromiumPath"] ?? "/usr/bin/chromium",
+    };
+
+    public static int Port(IConfiguration c) => Int(c, "Agents:Port") ?? DefaultPort;
+
+    private static int? Int(IConfiguration c, string key) =>
+        c[key] is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : null;
+}

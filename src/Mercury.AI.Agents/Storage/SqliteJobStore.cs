@@ -1,0 +1,271 @@
+using System.Text.Json;
+using Mercury.AI.Agents.Jobs;
+using Microsoft.Data.Sqlite;
+
+namespace Mercury.AI.Agents.Storage;
+
+/// <summary>
+/// <see cref="IJobStore"/> on SQLite in WAL mode: readers (the CLI, the HTTP API) never block the workers, and several
+/// host processes may share one database file. Times are Unix milliseconds.
+/// </summary>
+public sealed class SqliteJobStore : IJobStore
+{
+    private readonly string _connectionString;
+    private readonly TimeProvider _time;
+
+    public SqliteJobStore(string databasePath, TimeProvider? time = null)
+    {
+        DatabasePath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            DefaultTimeout = 30, // seconds of SQLITE_BUSY retries
+            Pooling = true,
+        }.ToString();
+        _time = time ?? TimeProvider.System;
+        Initialize();
+    }
+
+    public string DatabasePath { get; }
+
+    private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    internal SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    private void Initialize()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = NORMAL;
+            CREATE TABLE IF NOT EXISTS jobs (
+                id               TEXT PRIMARY KEY,
+                seq              INTEGER NOT NULL,
+                name             TEXT,
+                language         TEXT NOT NULL,
+                spec_json        TEXT NOT NULL,
+                state            TEXT NOT NULL,
+                created_at       INTEGER NOT NULL,
+                started_at       INTEGER,
+                finished_at      INTEGER,
+                lease_owner      TEXT,
+                lease_token      TEXT,
+                lease_expires_at INTEGER,
+                claims           INTEGER NOT NULL DEFAULT 0,
+                cancel_requested INTEGER NOT NULL DEFAULT 0,
+                summary          TEXT,
+                best_iteration   INTEGER
+            );
+            CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (state, seq);
+            CREATE TABLE IF NOT EXISTS iterations (
+                job_id        TEXT NOT NULL REFERENCES jobs(id),
+                number        INTEGER NOT NULL,
+                attempt       INTEGER NOT NULL,
+                prompt        TEXT NOT NULL,
+                reply         TEXT NOT NULL,
+                code          TEXT NOT NULL,
+                passed        INTEGER NOT NULL,
+                tests_passed  INTEGER NOT NULL,
+                tests_total   INTEGER NOT NULL,
+                hidden_passed INTEGER NOT NULL,
+                hidden_total  INTEGER NOT NULL,
+                feedback      TEXT NOT NULL,
+                test_output   TEXT NOT NULL,
+                output_tokens INTEGER NOT NULL,
+                duration_ms   INTEGER NOT NULL,
+                created_at    INTEGER NOT NULL,
+                PRIMARY KEY (job_id, number)
+            );
+            """;
+        command.ExecuteNonQuery();
+    }
+
+    public async Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default)
+    {
+        string id = NewJobId();
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            INSERT INTO jobs (id, seq, name, language, spec_json, state, created_at)
+            VALUES ($id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), $name, $language, $spec, 'queued', $now)
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        command.Parameters.AddWithValue("$name", (object?)spec.Name ?? DBNull.Value);
+        command.Parameters.AddWithValue("$language", spec.Language.ToLowerInvariant());
+        command.Parameters.AddWithValue("$spec", JsonSerializer.Serialize(spec, JobSpecParser.Json));
+        command.Parameters.AddWithValue("$now", Now);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>Short, sortable-enough, unambiguous ids: j-20261127-abcdef12.</summary>
+    private string NewJobId() => $"j-{_time.GetUtcNow():yyyyMMdd}-{Guid.NewGuid().ToString("N")[..8]}";
+
+    public async Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        // BEGIN IMMEDIATE: the write lock is taken before the SELECT, so two hosts cannot pick the same row.
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        long now = Now;
+
+        // A running job whose host died while a cancel was pending ends as cancelled instead of being resumed.
+        await ExecuteAsync(connection, transaction, """
+            UPDATE jobs SET state = 'cancelled', finished_at = $now, summary = 'cancelled', lease_owner = NULL, lease_token = NULL
+            WHERE state = 'running' AND cancel_requested = 1 AND lease_expires_at < $now
+            """, cancellationToken, ("$now", now)).ConfigureAwait(false);
+
+        string? id;
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = """
+                SELECT id FROM jobs
+                WHERE cancel_requested = 0 AND (state = 'queued' OR (state = 'running' AND lease_expires_at < $now))
+                ORDER BY seq LIMIT 1
+                """;
+            select.Parameters.AddWithValue("$now", now);
+            id = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
+        }
+        if (id is null)
+        {
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        string token = Guid.NewGuid().ToString("N");
+        await ExecuteAsync(connection, transaction, """
+            UPDATE jobs SET state = 'running', lease_owner = $owner, lease_token = $token, lease_expires_at = $expires,
+                            claims = claims + 1, started_at = COALESCE(started_at, $now)
+            WHERE id = $id
+            """, cancellationToken, ("$owner", workerId), ("$token", token), ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now), ("$id", id)).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+
+        var job = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException($"job {id} vanished");
+        return new SqliteFetchedJob(this, job, token, leaseDuration);
+    }
+
+    public async Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadJob(reader) : null;
+    }
+
+    public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 100, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT {JobColumns} FROM jobs ORDER BY seq DESC LIMIT $limit";
+        command.Parameters.AddWithValue("$limit", limit);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var jobs = new List<JobRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) jobs.Add(ReadJob(reader));
+        return jobs;
+    }
+
+    public async Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT number, attempt, prompt, reply, code, passed, tests_passed, tests_total, hidden_passed, hidden_total,
+                   feedback, test_output, output_tokens, duration_ms, created_at
+            FROM iterations WHERE job_id = $id ORDER BY number
+            """;
+        command.Parameters.AddWithValue("$id", id);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<IterationRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new IterationRecord
+            {
+                Number = reader.GetInt32(0),
+                Attempt = reader.GetInt32(1),
+                Prompt = reader.GetString(2),
+                Reply = reader.GetString(3),
+                Code = reader.GetString(4),
+                Passed = reader.GetInt64(5) != 0,
+                TestsPassed = reader.GetInt32(6),
+                TestsTotal = reader.GetInt32(7),
+                HiddenPassed = reader.GetInt32(8),
+                HiddenTotal = reader.GetInt32(9),
+                Feedback = reader.GetString(10),
+                TestOutput = reader.GetString(11),
+                OutputTokens = reader.GetInt32(12),
+                Duration = TimeSpan.FromMilliseconds(reader.GetInt64(13)),
+                CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
+            });
+        }
+        return list;
+    }
+
+    public async Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        int queued = await ExecuteAsync(connection, transaction,
+            "UPDATE jobs SET state = 'cancelled', cancel_requested = 1, finished_at = $now, summary = 'cancelled before it started' WHERE id = $id AND state = 'queued'",
+            cancellationToken, ("$id", id), ("$now", Now)).ConfigureAwait(false);
+        int running = queued > 0 ? 0 : await ExecuteAsync(connection, transaction,
+            "UPDATE jobs SET cancel_requested = 1 WHERE id = $id AND state = 'running'",
+            cancellationToken, ("$id", id)).ConfigureAwait(false);
+        int exists = queued + running > 0 ? 1 : Convert.ToInt32(await ScalarAsync(connection, transaction,
+            "SELECT COUNT(*) FROM jobs WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false));
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return queued > 0 ? CancelResult.Cancelled : running > 0 ? CancelResult.CancelRequested
+            : exists > 0 ? CancelResult.AlreadyFinished : CancelResult.NotFound;
+    }
+
+    private const string JobColumns =
+        "id, spec_json, state, created_at, started_at, finished_at, claims, cancel_requested, summary, best_iteration";
+
+    private static JobRecord ReadJob(SqliteDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        Spec = JsonSerializer.Deserialize<JobSpec>(r.GetString(1), JobSpecParser.Json)!,
+        State = JobStateExtensions.ParseWire(r.GetString(2)),
+        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
+        StartedAt = r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
+        FinishedAt = r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
+        Claims = r.GetInt32(6),
+        CancelRequested = r.GetInt64(7) != 0,
+        Summary = r.IsDBNull(8) ? null : r.GetString(8),
+        BestIteration = r.IsDBNull(9) ? null : r.GetInt32(9),
+    };
+
+    internal static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql,
+        CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    internal static async Task<object?> ScalarAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql,
+        CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    internal long NowMs => Now;
+}

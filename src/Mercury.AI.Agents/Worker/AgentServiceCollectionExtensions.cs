@@ -1,0 +1,40 @@
+using Mercury.AI.Agents.Agent;
+using Mercury.AI.Agents.Runners;
+using Mercury.AI.Agents.Sandbox;
+using Mercury.AI.Agents.Storage;
+using Mercury.AI.Agents.Worker;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class AgentServiceCollectionExtensions
+{
+    /// <summary>
+    /// The job store, sandbox, runners, coder and loop. The model is whatever <see cref="IChatClient"/> is registered.
+    /// Resolving <see cref="ISandbox"/> throws <see cref="SandboxUnavailableException"/> when bubblewrap is missing and
+    /// the unsafe mode is off.
+    /// </summary>
+    public static IServiceCollection AddAgentCore(this IServiceCollection services, AgentHostOptions options, SandboxOptions? sandbox = null, HtmlRunnerOptions? html = null)
+    {
+        services.TryAddSingleton(options);
+        services.TryAddSingleton(sandbox ?? new SandboxOptions());
+        services.TryAddSingleton(html ?? new HtmlRunnerOptions());
+        services.TryAddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<AgentHostOptions>().DatabasePath));
+        services.TryAddSingleton<ISandbox>(sp => SandboxFactory.Create(sp.GetRequiredService<SandboxOptions>()));
+        services.TryAddSingleton(sp => LanguageRunners.CreateDefault(sp.GetRequiredService<ISandbox>(), sp.GetRequiredService<HtmlRunnerOptions>()));
+        services.TryAddSingleton<ICoder>(sp => new AgentCoder(sp.GetRequiredService<IChatClient>()));
+        services.TryAddSingleton(sp => new AgentLoop(sp.GetRequiredService<ICoder>(), sp.GetRequiredService<LanguageRunners>(), sp.GetService<ILoggerFactory>()?.CreateLogger<AgentLoop>()));
+        services.TryAddSingleton<JobWorker>();
+        return services;
+    }
+
+    /// <summary><see cref="AddAgentCore"/> plus the background service that runs jobs.</summary>
+    public static IServiceCollection AddAgentWorkers(this IServiceCollection services, AgentHostOptions options, SandboxOptions? sandbox = null, HtmlRunnerOptions? html = null)
+    {
+        services.AddAgentCore(options, sandbox, html);
+        services.AddHostedService<JobProcessingService>();
+        return services;
+    }
+}

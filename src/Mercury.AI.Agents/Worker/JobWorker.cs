@@ -1,0 +1,124 @@
+using Mercury.AI.Agents.Agent;
+using Mercury.AI.Agents.Jobs;
+using Mercury.AI.Agents.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Mercury.AI.Agents.Worker;
+
+/// <summary>
+/// Runs one job at a time, in the order fetch → guarded state transition → perform → acknowledge (after Hangfire's
+/// Worker). Delivery guarantees, by checkpoint:
+/// <list type="bullet">
+/// <item>Fetch: the claim and the Queued/expired → Running transition are one IMMEDIATE transaction with a new lease
+/// token, so a job has one holder at a time.</item>
+/// <item>Perform: each finished iteration is committed under the lease before the next begins. An iteration that
+/// was in flight when the host died is run again (AT LEAST once); finished ones are never re-run.</item>
+/// <item>Acknowledge: the final state is written only if the lease is still ours; a worker that lost its lease
+/// writes nothing and stops.</item>
+/// </list>
+/// </summary>
+public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null)
+{
+    private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+
+    private enum StopReason { None, CancelRequested, LeaseLost }
+
+    /// <summary>Processes the next job if there is one; false when the queue was empty.</summary>
+    public async Task<bool> ProcessNextAsync(CancellationToken stoppingToken)
+    {
+        // 1. Fetch (and the Running transition, with a lease).
+        var fetched = await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+        if (fetched is null) return false;
+        var job = fetched.Job;
+        _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims})", job.Id, job.Spec.Language, job.Claims);
+
+        using var jobCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var stop = new StrongBox<StopReason>(StopReason.None);
+        using var heartbeatStop = new CancellationTokenSource();
+        var heartbeat = HeartbeatAsync(fetched, jobCancellation, stop, heartbeatStop.Token);
+        string workDirectory = Path.Combine(options.DataDirectory, "work", $"{job.Id}-{job.Claims}");
+        try
+        {
+            // 2. Perform: resume after the stored iterations.
+            var previous = await store.GetIterationsAsync(job.Id, stoppingToken).ConfigureAwait(false);
+            if (previous.Count > 0) _logger.LogInformation("Resuming job {JobId} after iteration {Number}", job.Id, previous[^1].Number);
+            var outcome = await loop.RunAsync(job.Spec, previous, (it, ct) => fetched.AppendIterationAsync(it, ct),
+                workDirectory, options.ArtifactsDirectory(job.Id), jobCancellation.Token).ConfigureAwait(false);
+
+            // 3. Acknowledge.
+            await fetched.CompleteAsync(outcome.Succeeded ? JobState.Succeeded : JobState.Failed, outcome.Reason, outcome.Best?.Number, CancellationToken.None).ConfigureAwait(false);
+            _logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, outcome.Succeeded ? "succeeded" : "failed", outcome.Reason);
+        }
+        catch (Exception e) when (e is OperationCanceledException || jobCancellation.IsCancellationRequested)
+        {
+            switch (stop.Value)
+            {
+                case StopReason.CancelRequested:
+                    await fetched.CompleteAsync(JobState.Cancelled, "cancelled while running; finished iterations kept", null, CancellationToken.None).ConfigureAwait(false);
+                    _logger.LogInformation("Job {JobId} cancelled", job.Id);
+                    break;
+                case StopReason.LeaseLost:
+                    _logger.LogWarning("Lost the lease on job {JobId}; another worker has it", job.Id);
+                    break;
+                default:
+                    // Shutdown: give the job back so this or another host resumes it from its last finished iteration.
+                    await fetched.RequeueAsync(CancellationToken.None).ConfigureAwait(false);
+                    _logger.LogInformation("Job {JobId} requeued at shutdown", job.Id);
+                    break;
+            }
+        }
+        catch (LeaseLostException e)
+        {
+            _logger.LogWarning("{Message}", e.Message);
+        }
+        catch (Exception e)
+        {
+            _logger.LogError(e, "Job {JobId} failed to run", job.Id);
+            try { await fetched.CompleteAsync(JobState.Error, $"{e.GetType().Name}: {e.Message}", null, CancellationToken.None).ConfigureAwait(false); }
+            catch (LeaseLostException) { }
+        }
+        finally
+        {
+            await heartbeatStop.CancelAsync().ConfigureAwait(false);
+            await heartbeat.ConfigureAwait(false);
+            TryDelete(workDirectory);
+        }
+        return true;
+    }
+
+    private async Task HeartbeatAsync(IFetchedJob fetched, CancellationTokenSource job, StrongBox<StopReason> stop, CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(options.HeartbeatInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                HeartbeatResult beat;
+                try { beat = await fetched.HeartbeatAsync(token).ConfigureAwait(false); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    _logger.LogWarning(e, "Heartbeat of job {JobId} failed; retrying", fetched.Job.Id);
+                    continue; // a busy database is not a lost lease; the lease outlives several heartbeats
+                }
+                if (!beat.LeaseHeld) stop.Value = StopReason.LeaseLost;
+                else if (beat.CancelRequested) stop.Value = StopReason.CancelRequested;
+                if (stop.Value != StopReason.None)
+                {
+                    await job.CancelAsync().ConfigureAwait(false); // kills the sandbox of the running test
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) { }
+    }
+
+    private static void TryDelete(string directory)
+    {
+        try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
+    private sealed class StrongBox<T>(T value) { public volatile object? Boxed = value; public T Value { get => (T)Boxed!; set => Boxed = value; } }
+}
