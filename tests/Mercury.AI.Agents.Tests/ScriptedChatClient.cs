@@ -18,6 +18,11 @@ internal sealed class ScriptedChatClient(params string[] replies) : IChatClient
 
     public int Calls { get { lock (_gate) return _calls; } }
 
+    private int _inFlight;
+
+    /// <summary>The most calls that were in progress at the same time.</summary>
+    public int MaxInFlight { get; private set; }
+
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         string reply;
@@ -27,7 +32,15 @@ internal sealed class ScriptedChatClient(params string[] replies) : IChatClient
             reply = replies[Math.Min(_calls, replies.Length - 1)];
             _calls++;
         }
-        if (Delay > TimeSpan.Zero) await Task.Delay(Delay, cancellationToken);
+        lock (_gate) MaxInFlight = Math.Max(MaxInFlight, ++_inFlight);
+        try
+        {
+            if (Delay > TimeSpan.Zero) await Task.Delay(Delay, cancellationToken);
+        }
+        finally
+        {
+            lock (_gate) _inFlight--;
+        }
         return new ChatResponse(new ChatMessage(ChatRole.Assistant, reply))
         {
             Usage = new UsageDetails { OutputTokenCount = reply.Length / 4 + 1 },
