@@ -34,6 +34,7 @@ public static class Cli
           --chat replay:<file>      use scripted replies instead of the default model
           --json                    machine-readable output (list, show, submit)
           --unsafe-no-sandbox       run generated code WITHOUT isolation if bubblewrap is missing (never on a machine you care about)
+          --bwrap <path>            bubblewrap binary (default: bwrap on PATH)
           --lease-seconds <n>, --heartbeat-seconds <n>   lease tuning
         """;
 

@@ -20,6 +20,7 @@ internal static class HostSettings
         ["--port"] = "Agents:Port",
         ["--lease-seconds"] = "Agents:LeaseSeconds",
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
+        ["--bwrap"] = "Agents:Sandbox:BubblewrapPath",
     };
 
     public const string UnsafeFlag = "--unsafe-no-sandbox";

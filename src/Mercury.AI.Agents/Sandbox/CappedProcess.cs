@@ -19,7 +19,7 @@ internal static class CappedProcess
 
         var stopwatch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = startInfo };
-        process.Start();
+        await ProcessLauncher.StartAsync(process).ConfigureAwait(false);
         process.StandardInput.Close(); // no stdin: a program waiting for input gets EOF at once
 
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
