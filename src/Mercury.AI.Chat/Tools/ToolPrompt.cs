@@ -56,6 +56,7 @@ internal static class ToolPrompt
         {
             null => "",
             string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } element => element.GetString()!, // AIFunction results arrive JSON-encoded
             JsonElement element => element.GetRawText(),
             var other => JsonSerializer.Serialize(other, Compact.GetTypeInfo(other.GetType())),
         };
