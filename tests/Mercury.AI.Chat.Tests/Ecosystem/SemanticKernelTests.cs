@@ -1,0 +1,43 @@
+using System.ComponentModel;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.SemanticKernel;
+
+namespace Mercury.AI.Chat.Tests.Ecosystem;
+
+public class SemanticKernelTests
+{
+    private sealed class WeatherPlugin
+    {
+        public List<string> Cities { get; } = [];
+
+        [KernelFunction("get_weather"), Description("Gets the weather for a city.")]
+        public string GetWeather([Description("The city")] string city)
+        {
+            Cities.Add(city);
+            return $"Sunny in {city}";
+        }
+    }
+
+    [Fact]
+    public async Task Kernel_prompt_with_auto_function_calling_invokes_the_plugin_through_this_client()
+    {
+        var backend = new ScriptedBackend(prompt => prompt.Contains("<tool_response>", StringComparison.Ordinal)
+            ? "The weather in Paris is sunny."
+            : "<tool_call>\n{\"name\": \"Weather_get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n</tool_call>");
+        var plugin = new WeatherPlugin();
+        var builder = Kernel.CreateBuilder();
+        builder.Services.AddChatClient(ScriptedBackend.Client(backend)).UseKernelFunctionInvocation();
+        builder.Plugins.AddFromObject(plugin, "Weather");
+        var kernel = builder.Build();
+
+        var result = await kernel.InvokePromptAsync("What is the weather in Paris?",
+            new KernelArguments(new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() }));
+
+        Assert.Equal("The weather in Paris is sunny.", result.ToString());
+        Assert.Equal(["Paris"], plugin.Cities);
+        var prompts = backend.Prompts.ToArray();
+        Assert.Contains("\"name\":\"Weather_get_weather\"", prompts[0]);
+        Assert.Contains("<tool_response>\nSunny in Paris\n</tool_response>", prompts[1]);
+    }
+}
