@@ -74,10 +74,14 @@ public sealed partial class DiffusionChatClient
         if (options.MaxMiddleTokens < 1) throw new ArgumentException($"MaxMiddleTokens must be at least 1 (was {options.MaxMiddleTokens}).", nameof(options));
         var chatOptions = new Microsoft.Extensions.AI.ChatOptions { Temperature = (float?)options.Temperature, Seed = options.Seed };
         var knobs = (options.Diffusion ?? new DiffusionChatOptions()).Over(_options.Diffusion);
+        var prefixTokens = _backend.Tokenizer.Encode(prefix);
+        var suffixTokens = _backend.Tokenizer.Encode(suffix);
+        CheckVocabulary(prefixTokens);
+        CheckVocabulary(suffixTokens);
         return new GenerationRequest
         {
-            PromptTokens = _backend.Tokenizer.Encode(prefix),
-            SuffixTokens = _backend.Tokenizer.Encode(suffix),
+            PromptTokens = prefixTokens,
+            SuffixTokens = suffixTokens,
             MaxNewTokens = options.MaxMiddleTokens,
             StopSequences = options.StopSequences?.Where(s => s.Length > 0).ToList() is { Count: > 0 } stops ? stops : null,
             Options = ChatOptionsMapper.ToDiffusionOptions(chatOptions, knobs, _backend.Config.Architecture),

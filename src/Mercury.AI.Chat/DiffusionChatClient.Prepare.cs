@@ -49,13 +49,25 @@ public sealed partial class DiffusionChatClient
         if (_backend.Tokenizer.TokenToId(Template.EndOfTurn) is not { } eot || !_backend.Config.EndTokenIds.Contains(eot))
             stops.Add(Template.EndOfTurn);
 
+        var tokens = _backend.Tokenizer.Encode(prompt);
+        CheckVocabulary(tokens);
         var request = new GenerationRequest
         {
-            PromptTokens = _backend.Tokenizer.Encode(prompt),
+            PromptTokens = tokens,
             MaxNewTokens = maxTokens,
             StopSequences = stops.Count > 0 ? stops : null,
             Options = diffusion,
         };
         return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options));
+    }
+
+    /// <summary>A tokenizer that does not belong to the checkpoint would index past the embedding; say so instead.</summary>
+    private void CheckVocabulary(IReadOnlyList<int> tokens)
+    {
+        int vocab = _backend.Config.VocabSize;
+        foreach (int id in tokens)
+            if (id < 0 || id >= vocab)
+                throw new ArgumentException(
+                    $"The prompt has token id {id} but the model's vocabulary has {vocab} ids: tokenizer '{_backend.Tokenizer.SourceName}' does not match the checkpoint.");
     }
 }

@@ -82,3 +82,15 @@ public class DiffusionChatClientTests
         await Assert.ThrowsAsync<ObjectDisposedException>(() => client.GetResponseAsync("hi"));
     }
 }
+
+public class TokenizerMismatchTests
+{
+    [Fact]
+    public async Task A_tokenizer_with_ids_beyond_the_model_vocabulary_fails_with_a_clear_error()
+    {
+        var backend = new ScriptedBackend(_ => "ok") { Config = new ScriptedBackend(_ => "").Config with { VocabSize = 8 } };
+        using var client = ScriptedBackend.Client(backend);
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync("hello world"));
+        Assert.Contains("does not match the checkpoint", e.Message);
+    }
+}
