@@ -9,6 +9,12 @@ public sealed class HtmlRunnerOptions
     public string ChromiumPath { get; set; } = "/usr/bin/chromium";
 
     public TimeSpan TestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// bubblewrap binary used to start Chromium in a network namespace of its own (no network at all, not only
+    /// blocked requests), with the system read-only and only the run's folder writable. Null: request blocking only.
+    /// </summary>
+    public string? BubblewrapPath { get; set; } = Sandbox.BubblewrapSandbox.Locate();
 }
 
 /// <summary>
@@ -57,7 +63,7 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
         using var playwright = await Playwright.CreateAsync().ConfigureAwait(false);
         await using var context = await playwright.Chromium.LaunchPersistentContextAsync(profileDir, new()
         {
-            ExecutablePath = options.ChromiumPath,
+            ExecutablePath = await BrowserExecutableAsync(workDirectory, cancellationToken).ConfigureAwait(false),
             Headless = true,
             Args = ChromiumArgs,
             ViewportSize = new() { Width = 800, Height = 600 },
@@ -111,6 +117,7 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
         }
 
         string consoleText;
+        await context.CloseAsync().ConfigureAwait(false);
         lock (console) consoleText = string.Join('\n', console);
         return new TestRunResult
         {
@@ -121,4 +128,30 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
             Artifacts = artifacts,
         };
     }
+
+    /// <summary>
+    /// Chromium itself, or a script that starts it inside bubblewrap without a network. Playwright talks to the browser
+    /// over inherited pipes (--remote-debugging-pipe, fds 3 and 4), which bubblewrap passes through.
+    /// </summary>
+    private async Task<string> BrowserExecutableAsync(string workDirectory, CancellationToken cancellationToken)
+    {
+        if (options.BubblewrapPath is null || !OperatingSystem.IsLinux()) return options.ChromiumPath;
+        string work = Path.GetFullPath(workDirectory);
+        string script = Path.Combine(work, "chromium-no-network.sh");
+        string[] args =
+        [
+            options.BubblewrapPath, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
+            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--ro-bind-try", "/sys", "/sys",
+            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
+            "--bind", work, work, "--setenv", "HOME", work, "--setenv", "TMPDIR", "/tmp",
+            "--", options.ChromiumPath,
+        ];
+        string body = "#!/bin/sh\nexec " + string.Join(" ", args.Select(Quote)) + " \"$@\"\n";
+        await File.WriteAllTextAsync(script, body, cancellationToken).ConfigureAwait(false);
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return script;
+    }
+
+    private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

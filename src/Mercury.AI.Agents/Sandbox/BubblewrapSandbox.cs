@@ -18,13 +18,14 @@ public sealed class BubblewrapSandbox : ISandbox
     private readonly string _bwrap;
     private readonly SandboxOptions _options;
     private readonly bool _isRoot;
-    private int _nextUid;
+    private readonly SandboxUids _uids;
 
     public BubblewrapSandbox(string bubblewrapPath, SandboxOptions options)
     {
         _bwrap = bubblewrapPath;
         _options = options;
         _isRoot = Environment.UserName == "root" || geteuid() == 0;
+        _uids = new SandboxUids(options.FirstUid, Math.Max(1, options.UidCount));
     }
 
     public bool IsIsolated => true;
@@ -45,15 +46,25 @@ public sealed class BubblewrapSandbox : ISandbox
         return null;
     }
 
-    public Task<SandboxResult> RunAsync(SandboxRequest request, CancellationToken cancellationToken = default)
+    public async Task<SandboxResult> RunAsync(SandboxRequest request, CancellationToken cancellationToken = default)
     {
+        using var lease = _isRoot ? _uids.Acquire() : null;
+        int uid = lease?.Uid ?? -1;
         var psi = new ProcessStartInfo(_bwrap);
-        foreach (var arg in BuildArguments(request)) psi.ArgumentList.Add(arg);
+        foreach (var arg in BuildArguments(request, uid)) psi.ArgumentList.Add(arg);
         psi.Environment.Clear();
-        return CappedProcess.RunAsync(psi, request.Limits, cancellationToken);
+        try
+        {
+            return await CappedProcess.RunAsync(psi, request.Limits, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Nothing of this run survives it, and the uid is clean (RLIMIT_NPROC counts its processes) when it is reused.
+            if (_isRoot) ProcessReaper.KillAllOfUid(uid);
+        }
     }
 
-    internal IReadOnlyList<string> BuildArguments(SandboxRequest request)
+    internal IReadOnlyList<string> BuildArguments(SandboxRequest request, int uid)
     {
         var a = new List<string>
         {
@@ -79,7 +90,6 @@ public sealed class BubblewrapSandbox : ISandbox
         }
         a.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]);
 
-        int uid = NextUid();
         PrepareWorkspace(request.Workspace, uid);
         a.AddRange(["--bind", Path.GetFullPath(request.Workspace), SandboxPaths.Workspace]);
         if (request.Inputs is not null) a.AddRange(["--ro-bind", Path.GetFullPath(request.Inputs), SandboxPaths.Inputs]);
@@ -121,12 +131,6 @@ public sealed class BubblewrapSandbox : ISandbox
         if (limits.MaxProcesses is { } nproc) yield return "--nproc=" + nproc.ToString(c);
         if (limits.MaxFileSizeBytes is { } fsize) yield return "--fsize=" + fsize.ToString(c);
         yield return "--core=0";
-    }
-
-    private int NextUid()
-    {
-        int n = Interlocked.Increment(ref _nextUid);
-        return _options.FirstUid + (int)((uint)n % (uint)Math.Max(1, _options.UidCount));
     }
 
     /// <summary>The sandbox uid must be able to write the workspace; nothing else on the host is writable to it.</summary>

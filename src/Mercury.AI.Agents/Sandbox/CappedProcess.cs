@@ -64,6 +64,8 @@ internal static class CappedProcess
 
     private static void KillTree(Process process)
     {
+        try { ProcessReaper.KillChildrenThenSelf(process.Id); }
+        catch (InvalidOperationException) { } // never started
         try { process.Kill(entireProcessTree: true); }
         catch (InvalidOperationException) { } // already exited
         catch (System.ComponentModel.Win32Exception) { }

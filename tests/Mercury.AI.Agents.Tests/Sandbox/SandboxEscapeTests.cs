@@ -35,7 +35,17 @@ public sealed class SandboxEscapeTests : IDisposable
             new SandboxLimits { WallClock = TimeSpan.FromSeconds(5), CpuSeconds = 5, MaxProcesses = 32 });
         Assert.False(result.Succeeded);
         Assert.True(result.Duration < TimeSpan.FromSeconds(20), $"took {result.Duration}");
+        // Nothing of the bomb survives the run (a survivor would also eat the process quota of its uid).
+        await Task.Delay(300);
+        Assert.Empty(ProcessesRunning("/usr/bin/python3\0main.py\0"));
     }
+
+    /// <summary>Host processes with this exact command line (only this test class runs main.py, one test at a time).</summary>
+    private static List<string> ProcessesRunning(string cmdline) =>
+        Directory.EnumerateDirectories("/proc")
+            .Where(d => int.TryParse(Path.GetFileName(d), out _))
+            .Where(d => { try { return File.ReadAllText(Path.Combine(d, "cmdline")) == cmdline; } catch (IOException) { return false; } catch (UnauthorizedAccessException) { return false; } })
+            .ToList();
 
     [Fact]
     public async Task Infinite_loop_is_stopped_by_the_cpu_limit()
