@@ -17,14 +17,17 @@ public class DependencyInjectionTests
             o.TokenizerPath = options.TokenizerPath;
             o.Device = "cpu";
             o.ModelId = "tiny";
-        }).UseFunctionInvocation();
+        }).UseFunctionInvocation().UseOpenTelemetry();
         await using var provider = services.BuildServiceProvider();
 
         var client = provider.GetRequiredService<IChatClient>();
         Assert.Same(client, provider.GetRequiredService<IChatClient>());
-        Assert.IsType<FunctionInvokingChatClient>(client);
+        Assert.NotNull(client.GetService<FunctionInvokingChatClient>());
+        Assert.NotNull(client.GetService<OpenTelemetryChatClient>());
         var diffusion = client.GetService<DiffusionChatClient>();
         Assert.NotNull(diffusion);
+        Assert.NotNull(client.GetService<Engine.Decoding.DiffusionGenerator>());
+        Assert.Equal(Engine.Models.ModelArchitecture.LLaDA, client.GetService<Engine.Models.IDiffusionLanguageModel>()!.Config.Architecture);
         Assert.Equal("tiny", client.GetService<ChatClientMetadata>()!.DefaultModelId);
         var response = await client.GetResponseAsync(RealModel.Prompts(1)[0], new ChatOptions { MaxOutputTokens = 4 });
         Assert.Equal("tiny", response.ModelId);

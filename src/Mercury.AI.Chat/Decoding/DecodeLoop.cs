@@ -70,7 +70,11 @@ internal sealed class DecodeLoop : IDisposable
             throw new ObjectDisposedException(nameof(DecodeLoop));
         }
         if (job.CancellationToken.CanBeCanceled)
-            job.CancellationToken.Register(static state => ((DecodeJob)state!).Completion.TrySetCanceled(((DecodeJob)state!).CancellationToken), job);
+        {
+            var registration = job.CancellationToken.Register(static state => ((DecodeJob)state!).Completion.TrySetCanceled(((DecodeJob)state!).CancellationToken), job);
+            job.Completion.Task.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
         return job.Completion.Task;
     }
 
