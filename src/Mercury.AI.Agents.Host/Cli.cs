@@ -228,7 +228,7 @@ public static class Cli
                 {
                     if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
                     await @out.WriteLineAsync(it.OneLine());
-                    if (!it.Passed) await @out.WriteLineAsync("    " + FirstLines(it.Feedback, 3).Replace("\n", "\n    "));
+                    if (!it.Passed) await @out.WriteLineAsync("    " + Gist(it.Feedback).Replace("\n", "\n    "));
                 }
                 shown = iterations.Count;
                 view = await jobs.GetAsync(id, CancellationToken.None);
@@ -254,5 +254,16 @@ public static class Cli
         return view?.State switch { "succeeded" => 0, "failed" => 1, "queued" => 4, _ => 4 };
     }
 
-    private static string FirstLines(string text, int n) => string.Join('\n', text.Split('\n').Where(l => l.Trim().Length > 0).Take(n));
+    /// <summary>The lines of a feedback that say what failed: the count, the failing tests and their assertions.</summary>
+    internal static string Gist(string feedback)
+    {
+        var lines = feedback.Split('\n').Select(l => l.TrimEnd()).Where(l => l.Trim().Length > 0).ToList();
+        var gist = lines.Where((l, i) =>
+            l.StartsWith("Your ", StringComparison.Ordinal) || l.StartsWith("FAILED:", StringComparison.Ordinal)
+            || l.StartsWith("Build failed", StringComparison.Ordinal) || l.Contains("error CS", StringComparison.Ordinal)
+            || (i > 0 && lines[i - 1].StartsWith("FAILED:", StringComparison.Ordinal) && !l.StartsWith("Traceback", StringComparison.Ordinal))
+            || l.Contains("Error:", StringComparison.Ordinal) || l.Contains("Assertion", StringComparison.Ordinal))
+            .Take(6).Select(l => l.Length > 160 ? l[..157] + "..." : l).ToList();
+        return string.Join('\n', gist.Count > 0 ? gist : lines.Take(3));
+    }
 }

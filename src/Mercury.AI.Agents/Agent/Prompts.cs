@@ -43,7 +43,7 @@ public static class Prompts
             var failing = visible.Tests.Where(t => !t.Passed).ToList();
             sb.AppendLine($"Your solution failed {failing.Count} of {visible.Tests.Count} tests.");
             foreach (var test in failing.Take(3))
-                sb.AppendLine().AppendLine($"FAILED: {test.Name}").AppendLine(Tail(test.Message, MaxMessageChars));
+                sb.AppendLine().AppendLine($"FAILED: {test.Name}").AppendLine(HeadAndTail(test.Message, MaxMessageChars));
             if (failing.Count > 3) sb.AppendLine($"(and {failing.Count - 3} more failing tests)");
             string stderr = TailLines(visible.Stderr, StderrTailLines);
             if (stderr.Length > 0 && !failing.Any(t => t.Message.Contains(stderr.Trim(), StringComparison.Ordinal)))
@@ -61,6 +61,15 @@ public static class Prompts
 
     private static string Fenced(ILanguageRunner runner, string code) =>
         $"```{runner.FenceTags[0]}\n{code.TrimEnd()}\n```";
+
+    /// <summary>Both ends of a long message: node puts the assertion first, Python puts it last.</summary>
+    internal static string HeadAndTail(string text, int maxChars)
+    {
+        text = text.TrimEnd();
+        if (text.Length <= maxChars) return text;
+        int half = maxChars / 2;
+        return text[..half] + $"\n… ({text.Length - 2 * half} characters cut) …\n" + text[^half..];
+    }
 
     internal static string Tail(string text, int maxChars) =>
         text.Length <= maxChars ? text.TrimEnd() : "…" + text[^maxChars..].TrimEnd();

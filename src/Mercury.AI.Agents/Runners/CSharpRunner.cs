@@ -50,6 +50,7 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
                 BindWholeEtc = true, // the SDK hangs in restore without the host's /etc (measured: minimal allow-lists were not enough)
                 Environment = DotnetEnvironment,
             }, cancellationToken).ConfigureAwait(false);
+            run = run with { Stderr = WithoutSdkNoise(run.Stderr), Stdout = WithoutSdkNoise(run.Stdout) };
             duration += run.Duration;
             stdout.Append(run.Stdout);
             stderr.Append(run.Stderr);
@@ -112,6 +113,10 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
         }
         return kept.ToString();
     }
+
+    // Printed by the SDK when it cannot check workload manifests online; says nothing about the candidate.
+    private static string WithoutSdkNoise(string text) =>
+        string.Join('\n', text.Split('\n').Where(l => !l.Contains("An issue was encountered verifying workloads", StringComparison.Ordinal)));
 
     private static string FailureMessage(SandboxResult run)
     {
