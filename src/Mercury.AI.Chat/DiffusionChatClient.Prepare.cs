@@ -7,7 +7,13 @@ namespace Mercury.AI.Chat;
 
 /// <summary>A chat request turned into an engine request.</summary>
 /// <param name="AssistantPrefix">Text pre-filled after the assistant header (part of the prompt, and of the answer).</param>
-internal sealed record PreparedChat(GenerationRequest Request, string? AssistantPrefix, ChatResponseFormatJson? Json, bool HasTools, bool StreamSnapshots);
+internal sealed record PreparedChat(GenerationRequest Request, string? AssistantPrefix, ChatResponseFormatJson? Json, bool HasTools, bool StreamSnapshots)
+{
+    /// <summary><c>ChatOptions.AllowMultipleToolCalls == false</c>: keep only the first call.</summary>
+    public bool SingleToolCall { get; init; }
+
+    public IReadOnlyList<FunctionCallContent> Limit(IReadOnlyList<FunctionCallContent> calls) => SingleToolCall && calls.Count > 1 ? [calls[0]] : calls;
+}
 
 public sealed partial class DiffusionChatClient
 {
@@ -21,6 +27,15 @@ public sealed partial class DiffusionChatClient
 
         var knobs = ChatOptionsMapper.ReadKnobs(options, _options.Diffusion);
         var diffusion = ChatOptionsMapper.ToDiffusionOptions(options, knobs, _backend.Config.Architecture);
+        // Escape hatch (ChatOptions.RawRepresentationFactory): engine options as the base; ChatOptions values set win.
+        if (options?.RawRepresentationFactory?.Invoke(this) is DiffusionOptions raw)
+            diffusion = raw with
+            {
+                Temperature = options.Temperature is null ? raw.Temperature : diffusion.Temperature,
+                TopP = options.TopP is null ? raw.TopP : diffusion.TopP,
+                TopK = options.TopK is null ? raw.TopK : diffusion.TopK,
+                Seed = options.Seed ?? raw.Seed,
+            };
 
         var tools = options?.ToolMode is NoneChatToolMode ? [] : options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
         var json = options?.ResponseFormat as ChatResponseFormatJson;
@@ -58,7 +73,10 @@ public sealed partial class DiffusionChatClient
             StopSequences = stops.Count > 0 ? stops : null,
             Options = diffusion,
         };
-        return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options));
+        return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options))
+        {
+            SingleToolCall = options?.AllowMultipleToolCalls == false,
+        };
     }
 
     /// <summary>A tokenizer that does not belong to the checkpoint would index past the embedding; say so instead.</summary>

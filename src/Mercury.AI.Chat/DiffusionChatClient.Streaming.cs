@@ -67,6 +67,7 @@ public sealed partial class DiffusionChatClient
             emitted = full;
         }
         var (rest, calls) = prepared.HasTools ? ToolCallParser.Parse(full[emitted.Length..]) : (full[emitted.Length..], []);
+        calls = prepared.Limit(calls);
         var contents = new List<AIContent>();
         if (rest.Length > 0) contents.Add(new TextContent(rest));
         contents.AddRange(calls);

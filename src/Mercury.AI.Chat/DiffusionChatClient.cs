@@ -103,6 +103,7 @@ public sealed partial class DiffusionChatClient : IChatClient
             usage.OutputTokenCount += result.Tokens.Count;
             string text = prepared.AssistantPrefix + result.Text;
             var (answer, calls) = prepared.HasTools ? ToolCallParser.Parse(text) : (text, []);
+            calls = prepared.Limit(calls);
             if (prepared.Json is { } json && calls.Count == 0)
             {
                 if (JsonOutput.Validate(text, json.Schema, out string? error) is { } valid) answer = valid;

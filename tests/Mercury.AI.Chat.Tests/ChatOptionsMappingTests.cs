@@ -138,4 +138,12 @@ public class ChatOptionsMappingTests
         Assert.Equal(["END"], stops);
         Assert.Equal(["END", "<|im_end|>"], Assert.Single(backend.Requests).StopSequences); // end-of-turn not in the config: a stop sequence
     }
+
+    [Fact]
+    public async Task Raw_representation_factory_supplies_engine_options_that_set_chat_options_override()
+    {
+        var raw = new DiffusionOptions { Policy = new DreamConfidenceThreshold(0.7), Steps = 3, Cache = CacheMode.Prefix, Temperature = 0.2, LogitsEosInf = true };
+        var request = await RequestFor(new ChatOptions { RawRepresentationFactory = _ => raw, Temperature = 0.9f });
+        Assert.Equal(raw with { Temperature = 0.9f }, request.Options);
+    }
 }

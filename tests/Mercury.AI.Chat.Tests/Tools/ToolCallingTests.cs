@@ -115,4 +115,16 @@ public class ToolCallingTests
         Assert.EndsWith("Sunny.", string.Concat(updates.Select(u => u.Text)));
         Assert.Equal(2, backend.Prompts.Count);
     }
+
+    [Fact]
+    public async Task Allow_multiple_tool_calls_false_keeps_only_the_first_call()
+    {
+        using var client = ScriptedBackend.Client(_ =>
+            "<tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"A\"}}</tool_call><tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"B\"}}</tool_call>");
+        var options = WithTools();
+        options.AllowMultipleToolCalls = false;
+        var response = await client.GetResponseAsync("?", options);
+        var call = Assert.Single(response.Messages[0].Contents.OfType<FunctionCallContent>());
+        Assert.Equal("A", ((JsonElement)call.Arguments!["city"]!).GetString());
+    }
 }
