@@ -34,7 +34,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims})", job.Id, job.Spec.Language, job.Claims);
 
         using var jobCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var stop = new StrongBox<StopReason>(StopReason.None);
+        var stop = new StopSignal();
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(fetched, jobCancellation, stop, heartbeatStop.Token);
         string workDirectory = Path.Combine(options.DataDirectory, "work", $"{job.Id}-{job.Claims}");
@@ -87,7 +87,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         return true;
     }
 
-    private async Task HeartbeatAsync(IFetchedJob fetched, CancellationTokenSource job, StrongBox<StopReason> stop, CancellationToken token)
+    private async Task HeartbeatAsync(IFetchedJob fetched, CancellationTokenSource job, StopSignal stop, CancellationToken token)
     {
         using var timer = new PeriodicTimer(options.HeartbeatInterval);
         try
@@ -120,5 +120,11 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         catch (UnauthorizedAccessException) { }
     }
 
-    private sealed class StrongBox<T>(T value) { public volatile object? Boxed = value; public T Value { get => (T)Boxed!; set => Boxed = value; } }
+    /// <summary>Why the heartbeat stopped the job; written by the heartbeat, read by the worker after the cancellation.</summary>
+    private sealed class StopSignal
+    {
+        private volatile int _reason;
+
+        public StopReason Value { get => (StopReason)_reason; set => _reason = (int)value; }
+    }
 }

@@ -51,6 +51,16 @@ public sealed class RunnerTests : IDisposable
         Assert.Contains("ended before the tests finished", result.Tests[0].Message);
     }
 
+    [Fact]
+    public async Task Python_runs_in_the_explicit_unsafe_mode_too()
+    {
+        var runner = new PythonRunner(new UnsafeProcessSandbox());
+        var pass = await Run(runner, "def add(a, b):\n    return a + b\n", new TestFile("test_add.py", PythonTests));
+        var fail = await Run(runner, "def add(a, b):\n    return 0\n", new TestFile("test_add.py", PythonTests));
+        Assert.True(pass.Passed, string.Join("\n", pass.Tests) + pass.Stderr);
+        Assert.False(fail.Passed);
+    }
+
     private const string JsTests = """
         test('adds', () => { assert.strictEqual(add(2, 3), 5); });
         test('via require', () => { const { add: plus } = require('./solution'); assert.strictEqual(plus(1, 1), 2); });
