@@ -47,14 +47,23 @@ public sealed partial class DiffusionChatClient
         var request = InfillRequest(prefix, suffix, options);
         var text = new StreamingText(_backend.Tokenizer, _endTokenIds, request.StopSequences ?? []);
         var deltas = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var decode = _loop.EnqueueAsync(new DecodeJob(request, step =>
         {
             if (text.OnStep(step) is { Length: > 0 } delta) deltas.Writer.TryWrite(delta);
-        }, cancellationToken));
+        }, stop.Token));
         _ = decode.ContinueWith(static (_, writer) => ((ChannelWriter<string>)writer!).TryComplete(), deltas.Writer,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        await foreach (string delta in deltas.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false)) yield return delta;
-        var result = await decode.ConfigureAwait(false);
+        GenerationResult result;
+        try
+        {
+            await foreach (string delta in deltas.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false)) yield return delta;
+            result = await decode.ConfigureAwait(false);
+        }
+        finally
+        {
+            if (!decode.IsCompleted) stop.Cancel(); // the caller stopped early
+        }
         string full = result.Text ?? "";
         if (full.StartsWith(text.Emitted, StringComparison.Ordinal) && full.Length > text.Emitted.Length) yield return full[text.Emitted.Length..];
     }

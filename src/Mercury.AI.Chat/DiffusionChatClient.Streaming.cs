@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Mercury.AI.Chat.Decoding;
 using Mercury.AI.Chat.Tools;
+using Mercury.AI.Engine.Decoding;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
 
@@ -38,6 +39,7 @@ public sealed partial class DiffusionChatClient
         var markers = new List<string>(prepared.Request.StopSequences ?? []);
         if (prepared.HasTools) markers.Add(ToolPrompt.CallOpen);
         var text = new StreamingText(_backend.Tokenizer, _endTokenIds, markers);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var updates = Channel.CreateUnbounded<ChatResponseUpdate>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         int maskTokenId = _backend.Config.MaskTokenId;
         var job = new DecodeJob(prepared.Request, step =>
@@ -49,14 +51,23 @@ public sealed partial class DiffusionChatClient
                 updates.Writer.TryWrite(snapshot);
             }
             if (text.OnStep(step) is { Length: > 0 } delta) updates.Writer.TryWrite(Update([new TextContent(delta)]));
-        }, cancellationToken);
+        }, stop.Token);
 
         var decode = _loop.EnqueueAsync(job);
         _ = decode.ContinueWith(static (_, writer) => ((ChannelWriter<ChatResponseUpdate>)writer!).TryComplete(), updates.Writer,
             CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        await foreach (var update in updates.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            yield return update;
-        var result = await decode.ConfigureAwait(false);
+        GenerationResult result;
+        try
+        {
+            await foreach (var update in updates.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                yield return update;
+            result = await decode.ConfigureAwait(false);
+        }
+        finally
+        {
+            // A caller that stops enumerating early no longer wants the answer: free the decode loop.
+            if (!decode.IsCompleted) stop.Cancel();
+        }
 
         // The final answer decides; the stream so far is a prefix of it (see StreamingText).
         string full = result.Text ?? "";

@@ -129,4 +129,17 @@ public class StreamingTests
         Assert.Equal("{\"a\": 1}", string.Concat(updates.Select(u => u.Text)));
         Assert.Contains(updates, u => u.Contents.OfType<UsageContent>().Any());
     }
+
+    [Fact]
+    public async Task Leaving_the_stream_early_stops_the_decode()
+    {
+        var backend = new ScriptedBackend(_ => string.Concat(Enumerable.Repeat("word ", 200))) { TokensPerStep = 1, BeforeStep = _ => Thread.Sleep(5) };
+        using var client = ScriptedBackend.Client(backend);
+        await foreach (var update in client.GetStreamingResponseAsync("hi", new ChatOptions { MaxOutputTokens = 400 }))
+            if (update.Text.Length > 0) break;
+
+        var next = await client.GetResponseAsync("again", new ChatOptions { MaxOutputTokens = 4 }).WaitAsync(TimeSpan.FromSeconds(1));
+        Assert.True(backend.SawCancellation);
+        Assert.NotNull(next);
+    }
 }
