@@ -66,6 +66,11 @@ public sealed partial class DiffusionChatClient
 
         var tokens = _backend.Tokenizer.Encode(prompt);
         CheckVocabulary(tokens);
+        int context = _backend.Config.MaxSequenceLength;
+        if (diffusion.Overflow == PromptOverflow.Error && tokens.Count + maxTokens > context)
+            throw new ArgumentException(
+                $"The conversation is {tokens.Count} tokens and the answer {maxTokens}: more than the model's context of {context}. " +
+                $"Shorten the history, lower MaxOutputTokens, or set the diffusion Overflow option to TruncateStart.", nameof(messages));
         var request = new GenerationRequest
         {
             PromptTokens = tokens,

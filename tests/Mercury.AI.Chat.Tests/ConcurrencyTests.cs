@@ -75,4 +75,42 @@ public class ConcurrencyTests
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => client.GetResponseAsync("q", new ChatOptions { Temperature = 0.8f, Seed = 42, MaxOutputTokens = 4 })));
         Assert.All(backend.BatchSizes, size => Assert.Equal(1, size));
     }
+
+    [Fact]
+    public async Task A_request_the_engine_refuses_does_not_fail_the_requests_batched_with_it()
+    {
+        var backend = new RefusingBackend(new ScriptedBackend(p => "fine") { BeforeStep = _ => Thread.Sleep(2) });
+        using var client = new DiffusionChatClient(backend, new DiffusionChatClientOptions(), null, "refusing");
+        var tasks = Enumerable.Range(0, 8).Select(i => client.GetResponseAsync(i == 5 ? "poison" : $"ok {i}", new ChatOptions { MaxOutputTokens = 4 })).ToList();
+        foreach (var (task, i) in tasks.Select((t, i) => (t, i)))
+            if (i == 5) await Assert.ThrowsAsync<ArgumentException>(() => task);
+            else Assert.Equal("fine", (await task).Text);
+    }
+
+    [Fact]
+    public async Task A_conversation_longer_than_the_context_fails_before_queueing_with_the_lengths()
+    {
+        var backend = new ScriptedBackend(_ => "ok") { Config = new ScriptedBackend(_ => "").Config with { MaxSequenceLength = 32 } };
+        using var client = ScriptedBackend.Client(backend);
+        var e = await Assert.ThrowsAsync<ArgumentException>(() => client.GetResponseAsync(new string('x', 200), new ChatOptions { MaxOutputTokens = 8 }));
+        Assert.Contains("context of 32", e.Message);
+        Assert.Empty(backend.Requests);
+    }
+
+    /// <summary>Refuses (like the engine's argument checks) any batch holding a "poison" prompt.</summary>
+    private sealed class RefusingBackend(ScriptedBackend inner) : Decoding.IDiffusionBackend
+    {
+        public Engine.Tokenization.HuggingFaceTokenizer Tokenizer => inner.Tokenizer;
+
+        public Engine.Models.ModelConfig Config => inner.Config;
+
+        public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, Action<DiffusionStep>? onStep, CancellationToken cancellationToken) =>
+            requests.Any(r => Tokenizer.Decode(r.PromptTokens).Contains("poison", StringComparison.Ordinal))
+                ? throw new ArgumentException("poisoned prompt", nameof(requests))
+                : inner.GenerateBatch(requests, onStep, cancellationToken);
+
+        public object? GetService(Type serviceType) => null;
+
+        public void Dispose() => inner.Dispose();
+    }
 }

@@ -137,6 +137,12 @@ internal sealed class DecodeLoop : IDisposable
                 if (_disposing.IsCancellationRequested) job.Completion.TrySetException(new ObjectDisposedException(nameof(DiffusionChatClient)));
                 else job.Completion.TrySetCanceled(job.CancellationToken);
         }
+        catch (ArgumentException e) when (batch.Count > 1)
+        {
+            // One bad request (e.g. too long for the context) must not fail its neighbours: run each alone.
+            _logger.LogWarning(e, "A batch of {Count} requests was refused; decoding them one by one", batch.Count);
+            foreach (var job in batch) Decode([job]);
+        }
         catch (Exception e)
         {
             _logger.LogError(e, "Decoding a batch of {Count} request(s) failed", batch.Count);
