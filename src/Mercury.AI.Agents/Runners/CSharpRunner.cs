@@ -47,7 +47,7 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
             var run = await sandbox.RunAsync(new SandboxRequest(["/usr/bin/dotnet", "run", "app.cs"], workspace)
             {
                 Limits = BuildAndRunLimits,
-                BindWholeEtc = true, // the SDK hangs in restore without the host's /etc (measured: minimal allow-lists were not enough)
+                // The sandbox's /etc allow-list is enough; with no readable /etc at all the SDK hangs in restore.
                 Environment = DotnetEnvironment,
             }, cancellationToken).ConfigureAwait(false);
             run = run with { Stderr = WithoutSdkNoise(run.Stderr), Stdout = WithoutSdkNoise(run.Stdout) };

@@ -78,15 +78,12 @@ public sealed class BubblewrapSandbox : ISandbox
             if (IsSymlink(host)) a.AddRange(["--symlink", "usr/" + link, host]);
             else if (Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
         }
-        if (request.BindWholeEtc) a.AddRange(["--ro-bind", "/etc", "/etc"]);
-        else
+        // bwrap would create /etc 0700, unreadable to the sandbox uid (and the .NET SDK then hangs in restore).
+        a.AddRange(["--perms", "0755", "--dir", "/etc"]);
+        foreach (var name in EtcAllowList)
         {
-            a.AddRange(["--perms", "0755", "--dir", "/etc"]); // bwrap would create it 0700, unreadable to the sandbox uid
-            foreach (var name in EtcAllowList)
-            {
-                string host = "/etc/" + name;
-                if (File.Exists(host) || Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
-            }
+            string host = "/etc/" + name;
+            if (File.Exists(host) || Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
         }
         a.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]);
 

@@ -10,9 +10,6 @@ public sealed record SandboxRequest(IReadOnlyList<string> Command, string Worksp
 
     /// <summary>Environment of the sandboxed process; nothing is inherited from the host.</summary>
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
-
-    /// <summary>Bind all of the host's /etc read-only (the .NET SDK needs it); otherwise only a small allow-list.</summary>
-    public bool BindWholeEtc { get; init; }
 }
 
 /// <summary>Where things are inside the sandbox.</summary>
