@@ -13,6 +13,12 @@ namespace Mercury.AI.Chat;
 /// </summary>
 internal static class ChatOptionsMapper
 {
+    private static readonly JsonSerializerOptions KnobsJson = new()
+    {
+        PropertyNameCaseInsensitive = true,
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() },
+    };
+
     /// <summary>The knobs of one request: per-request values over the client's defaults.</summary>
     public static DiffusionChatOptions ReadKnobs(ChatOptions? options, DiffusionChatOptions defaults)
     {
@@ -24,8 +30,7 @@ internal static class ChatOptionsMapper
             knobs = whole switch
             {
                 DiffusionChatOptions typed => typed.Clone(),
-                JsonElement json => json.Deserialize<DiffusionChatOptions>(new JsonSerializerOptions { PropertyNameCaseInsensitive = true, Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter() } })
-                    ?? new DiffusionChatOptions(),
+                JsonElement json => json.Deserialize<DiffusionChatOptions>(KnobsJson) ?? new DiffusionChatOptions(),
                 _ => throw Invalid(DiffusionChatOptions.AdditionalPropertiesKey, whole, "a DiffusionChatOptions"),
             };
         }

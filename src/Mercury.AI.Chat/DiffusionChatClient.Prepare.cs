@@ -2,6 +2,7 @@ using Mercury.AI.Chat.Json;
 using Mercury.AI.Chat.Templates;
 using Mercury.AI.Engine.Decoding;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Mercury.AI.Chat;
 
@@ -51,26 +52,37 @@ public sealed partial class DiffusionChatClient
             instructions = string.IsNullOrEmpty(instructions) ? rule : $"{instructions}\n\n{rule}";
         }
 
-        string prompt = Template.Render(messages, new ChatTemplateContext
+        var context = new ChatTemplateContext
         {
             Instructions = instructions,
             Tools = tools,
             RequireToolCall = options?.ToolMode is RequiredChatToolMode,
             AssistantPrefix = prefix,
-        });
+        };
+        var history = messages.ToList();
+        var tokens = _backend.Tokenizer.Encode(Template.Render(history, context));
+        int room = _backend.Config.MaxSequenceLength - maxTokens;
+        if (diffusion.Overflow == PromptOverflow.TruncateStart)
+        {
+            // Drop whole turns, oldest first, keeping the system prompt and starting on a user turn; the engine cuts
+            // tokens from the start only if one turn alone is still too long.
+            while (tokens.Count > room && DropOldestTurn(history))
+                tokens = _backend.Tokenizer.Encode(Template.Render(history, context));
+            if (tokens.Count > room) _logger.LogWarning("The last turn alone is {Tokens} tokens; its start is cut to fit {Room}", tokens.Count, room);
+        }
+        else if (tokens.Count > room)
+        {
+            throw new ArgumentException(
+                $"The conversation is {tokens.Count} tokens and the answer {maxTokens}: more than the model's context of {_backend.Config.MaxSequenceLength}. " +
+                "Shorten the history, lower MaxOutputTokens, or set the diffusion Overflow option to TruncateStart.", nameof(messages));
+        }
+        CheckVocabulary(tokens);
 
         // Never mutate the caller's list; add the end-of-turn text when the checkpoint's config does not list its id.
         var stops = options?.StopSequences?.Where(s => s.Length > 0).ToList() ?? [];
         if (_backend.Tokenizer.TokenToId(Template.EndOfTurn) is not { } eot || !_backend.Config.EndTokenIds.Contains(eot))
             stops.Add(Template.EndOfTurn);
 
-        var tokens = _backend.Tokenizer.Encode(prompt);
-        CheckVocabulary(tokens);
-        int context = _backend.Config.MaxSequenceLength;
-        if (diffusion.Overflow == PromptOverflow.Error && tokens.Count + maxTokens > context)
-            throw new ArgumentException(
-                $"The conversation is {tokens.Count} tokens and the answer {maxTokens}: more than the model's context of {context}. " +
-                $"Shorten the history, lower MaxOutputTokens, or set the diffusion Overflow option to TruncateStart.", nameof(messages));
         var request = new GenerationRequest
         {
             PromptTokens = tokens,
@@ -82,6 +94,17 @@ public sealed partial class DiffusionChatClient
         {
             SingleToolCall = options?.AllowMultipleToolCalls == false,
         };
+    }
+
+    /// <summary>Removes the oldest non-system turn and any tool results or assistant turns that would then lead the
+    /// history, so it starts on a user turn. False when only the last turn is left.</summary>
+    private static bool DropOldestTurn(List<ChatMessage> history)
+    {
+        int first = history.FindIndex(m => m.Role != ChatRole.System);
+        if (first < 0 || first == history.Count - 1) return false;
+        history.RemoveAt(first);
+        while (first < history.Count - 1 && history[first].Role != ChatRole.User) history.RemoveAt(first);
+        return true;
     }
 
     /// <summary>A tokenizer that does not belong to the checkpoint would index past the embedding; say so instead.</summary>

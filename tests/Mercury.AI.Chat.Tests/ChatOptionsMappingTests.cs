@@ -146,4 +146,23 @@ public class ChatOptionsMappingTests
         var request = await RequestFor(new ChatOptions { RawRepresentationFactory = _ => raw, Temperature = 0.9f });
         Assert.Equal(raw with { Temperature = 0.9f }, request.Options);
     }
+
+    [Fact]
+    public async Task Truncate_start_drops_the_oldest_turns_but_keeps_the_system_prompt()
+    {
+        var backend = new ScriptedBackend(_ => "ok") { Config = new ScriptedBackend(_ => "").Config with { MaxSequenceLength = 80 } };
+        using var client = ScriptedBackend.Client(backend);
+        ChatMessage[] history =
+        [
+            new(ChatRole.System, "Be kind."),
+            new(ChatRole.User, "first question " + new string('a', 60)),
+            new(ChatRole.Assistant, "first answer " + new string('b', 60)),
+            new(ChatRole.User, "latest?"),
+        ];
+        var options = new ChatOptions { MaxOutputTokens = 8, AdditionalProperties = new() { [DiffusionChatOptions.AdditionalPropertiesKey] = new DiffusionChatOptions { Overflow = PromptOverflow.TruncateStart } } };
+        await client.GetResponseAsync(history, options);
+
+        Assert.Equal("<|im_start|>system\nBe kind.<|im_end|>\n<|im_start|>user\nlatest?<|im_end|>\n<|im_start|>assistant\n", Assert.Single(backend.Prompts));
+        Assert.Equal(4, history.Length);
+    }
 }
