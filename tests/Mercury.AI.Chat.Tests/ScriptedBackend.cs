@@ -78,13 +78,21 @@ internal sealed class ScriptedBackend(Func<string, string> script) : IDiffusionB
     {
         int end = Array.FindIndex(canvas, t => Config.EndTokenIds.Contains(t));
         var tokens = end < 0 ? canvas : canvas[..end];
-        string text = Tokenizer.Decode(tokens, skipSpecialTokens: true);
         bool stopped = end >= 0;
-        foreach (string stop in request.StopSequences ?? [])
-            if (text.IndexOf(stop, StringComparison.Ordinal) is var at and >= 0) { text = text[..at]; stopped = true; }
+        // As the engine does: keep the whole tokens before the first stop sequence.
+        string full = Tokenizer.Decode(tokens);
+        int at = (request.StopSequences ?? []).Select(s => full.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        if (at >= 0)
+        {
+            int keep = 0;
+            while (keep < tokens.Length && Tokenizer.Decode(tokens.Take(keep + 1)).Length <= at) keep++;
+            tokens = tokens[..keep];
+            stopped = true;
+        }
+        string text = Tokenizer.Decode(tokens, skipSpecialTokens: true);
         return new GenerationResult
         {
-            Tokens = Tokenizer.Encode(text), Canvas = canvas, Text = text,
+            Tokens = tokens, Canvas = canvas, Text = text,
             FinishReason = stopped ? DiffusionFinishReason.Stop : DiffusionFinishReason.Length,
             PromptTokenCount = request.PromptTokens.Count, ForwardCalls = 1, Elapsed = TimeSpan.Zero,
         };

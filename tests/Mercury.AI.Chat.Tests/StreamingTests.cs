@@ -58,7 +58,7 @@ public class StreamingTests
         var texts = new List<string>();
         await foreach (var update in client.GetStreamingResponseAsync("hi", new ChatOptions { StopSequences = ["STOP"] }))
             texts.Add(update.Text);
-        Assert.Equal("one two three ", string.Concat(texts));
+        Assert.Equal((await client.GetResponseAsync("hi", new ChatOptions { StopSequences = ["STOP"] })).Text, string.Concat(texts));
         Assert.DoesNotContain(texts, t => t.Contains('S'));
     }
 
@@ -141,5 +141,16 @@ public class StreamingTests
         var next = await client.GetResponseAsync("again", new ChatOptions { MaxOutputTokens = 4 }).WaitAsync(TimeSpan.FromSeconds(1));
         Assert.True(backend.SawCancellation);
         Assert.NotNull(next);
+    }
+
+    [Fact]
+    public async Task A_stop_sequence_inside_a_token_ends_the_stream_where_the_answer_ends()
+    {
+        // A stop sequence may start inside a token: the answer then ends before that whole token, and so does the stream.
+        using var client = ScriptedBackend.Client(_ => "one two three");
+        var options = new ChatOptions { StopSequences = ["wo"] };
+        string streamed = string.Concat((await client.GetStreamingResponseAsync("hi", options).ToListAsync()).Select(u => u.Text));
+        Assert.Equal((await client.GetResponseAsync("hi", options)).Text, streamed);
+        Assert.DoesNotContain("wo", streamed);
     }
 }

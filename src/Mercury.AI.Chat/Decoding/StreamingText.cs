@@ -15,6 +15,7 @@ internal sealed class StreamingText(HuggingFaceTokenizer tokenizer, IReadOnlySet
 {
     private readonly IncrementalDecoder _decoder = new(tokenizer, skipSpecialTokens: true);
     private readonly StringBuilder _decoded = new();
+    private readonly List<int> _tokenEnds = []; // text length after each consumed token
     private int _consumed, _emitted;
     private bool _stopped;
 
@@ -25,22 +26,30 @@ internal sealed class StreamingText(HuggingFaceTokenizer tokenizer, IReadOnlySet
     public string? OnStep(DiffusionStep step)
     {
         if (_stopped) return null;
-        var fresh = new List<int>();
         for (; _consumed < step.StableLength; _consumed++)
         {
             int token = step.Canvas[_consumed];
             if (endTokenIds.Contains(token)) { _stopped = true; break; }
-            fresh.Add(token);
+            _decoded.Append(_decoder.Append(token));
+            _tokenEnds.Add(_decoded.Length);
         }
-        _decoded.Append(_decoder.Append(fresh));
         string all = _decoded.ToString();
         int cut = all.Length;
         foreach (string marker in markers)
         {
             int at = all.IndexOf(marker, StringComparison.Ordinal);
-            if (at >= 0) { cut = Math.Min(cut, at); _stopped = true; }
+            if (at < 0) continue;
+            // The engine keeps the whole tokens before a stop sequence, so the stream stops at the same token boundary.
+            int boundary = _tokenEnds.LastOrDefault(end => end <= at);
+            cut = Math.Min(cut, boundary);
+            _stopped = true;
         }
-        if (!_stopped) cut -= HeldBack(all);
+        if (!_stopped)
+        {
+            // Hold back text that may begin a marker, from the start of the token it is in.
+            int held = HeldBack(all);
+            if (held > 0) cut = _tokenEnds.LastOrDefault(end => end <= all.Length - held);
+        }
         if (cut <= _emitted) return null;
         string delta = all[_emitted..cut];
         _emitted = cut;
