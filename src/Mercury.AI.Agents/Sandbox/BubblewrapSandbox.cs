@@ -79,18 +79,20 @@ public sealed class BubblewrapSandbox : ISandbox
             else if (Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
         }
         // bwrap would create /etc 0700, unreadable to the sandbox uid (and the .NET SDK then hangs in restore).
-        a.AddRange(["--perms", "0755", "--dir", "/etc"]);
+        a.AddRange(["--perms", "0755", "--tmpfs", "/etc"]);
         foreach (var name in EtcAllowList)
         {
             string host = "/etc/" + name;
             if (File.Exists(host) || Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
         }
+        a.AddRange(["--remount-ro", "/etc"]); // in a user namespace (host not root) the sandbox would own this tmpfs folder
         a.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]);
 
         PrepareWorkspace(request.Workspace, uid);
         a.AddRange(["--bind", Path.GetFullPath(request.Workspace), SandboxPaths.Workspace]);
         if (request.Inputs is not null) a.AddRange(["--ro-bind", Path.GetFullPath(request.Inputs), SandboxPaths.Inputs]);
-        a.AddRange(["--chdir", SandboxPaths.Workspace, "--clearenv"]);
+        // The sandbox's own root folder is read-only too (in a user namespace it would be the sandbox's to write).
+        a.AddRange(["--remount-ro", "/", "--chdir", SandboxPaths.Workspace, "--clearenv"]);
 
         var env = new Dictionary<string, string>
         {
