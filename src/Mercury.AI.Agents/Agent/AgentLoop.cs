@@ -70,8 +70,20 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
             string prompt = inAttempt.Count == 0 ? Prompts.Initial(spec, runner) : inAttempt[^1].Feedback;
             conversation.Add(new ChatMessage(ChatRole.User, prompt));
 
-            var iteration = await RunIterationAsync(spec, runner, done.Count + 1, attempt, conversation, prompt,
-                budget.MaxOutputTokens - tokensUsed, workDirectory, artifactsDirectory, cancellationToken).ConfigureAwait(false);
+            // The wall-clock budget also bounds the iteration in flight (a slow model call, a slow test run).
+            var timeLeft = TimeSpan.FromSeconds(budget.WallClockSeconds) - (earlierTime + clock.Elapsed);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeLeft);
+            IterationRecord iteration;
+            try
+            {
+                iteration = await RunIterationAsync(spec, runner, done.Count + 1, attempt, conversation, prompt,
+                    budget.MaxOutputTokens - tokensUsed, workDirectory, artifactsDirectory, deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return Stop($"wall-clock budget ({budget.WallClockSeconds} s) used during iteration {done.Count + 1}", best);
+            }
 
             // Stored before the next iteration starts: after a crash the job resumes after this one.
             await onIteration(iteration, cancellationToken).ConfigureAwait(false);

@@ -110,6 +110,18 @@ public sealed class AgentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Stops_at_the_wall_clock_budget_even_inside_a_slow_model_call()
+    {
+        var slow = new ScriptedChatClient(ScriptedChatClient.Python(Right)) { Delay = TimeSpan.FromSeconds(30) };
+        var started = DateTime.UtcNow;
+        var (outcome, stored) = await Run(slow, AddJob(new JobBudget { MaxIterations = 5, WallClockSeconds = 1 }));
+        Assert.False(outcome.Succeeded);
+        Assert.Contains("wall-clock budget (1 s) used", outcome.Reason);
+        Assert.Empty(stored);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task Resumes_after_the_stored_iterations()
     {
         var first = new ScriptedChatClient(ScriptedChatClient.Python(Wrong));
