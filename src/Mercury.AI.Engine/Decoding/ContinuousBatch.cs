@@ -17,6 +17,7 @@ internal sealed class BatchRow(int id, GenerationRequest request, long[] canvas,
     public int Block { get; set; }
     public BlockPlan? Plan { get; set; }
     public Generator? Random { get; set; }
+    public long Seed { get; set; }
     public int Steps { get; set; }
     public int BlockStep { get; set; }
     public int Cut { get; set; } = -1;
@@ -63,8 +64,8 @@ internal sealed class ContinuousBatch
 
     public void Admit(GenerationRequest request)
     {
-        if (request.Options != _options || request.MaxNewTokens != _answerLength)
-            throw new ArgumentException("Requests in one batch must share Options and MaxNewTokens.", nameof(request));
+        if (!CanJoin(request))
+            throw new ArgumentException("Requests in one batch must share Options (the seed aside) and MaxNewTokens.", nameof(request));
         if (request.StopSequences is { Count: > 0 } && _owner.Tokenizer is null)
             throw new ArgumentException("Stop sequences need a tokenizer; construct the generator with one.", nameof(request));
         var prompt = Truncate(request);
@@ -74,12 +75,23 @@ internal sealed class ContinuousBatch
         var canvas = new long[prompt.Length + _answerLength + suffix.Count];
         for (int i = 0; i < prompt.Length; i++) canvas[i] = prompt[i];
         canvas.AsSpan(prompt.Length, _answerLength).Fill(_mask);
+        foreach (var (position, token) in request.FixedAnswerTokens ?? new Dictionary<int, int>())
+        {
+            if (position < 0 || position >= _answerLength)
+                throw new ArgumentException($"Fixed answer token at {position} is outside the answer (0..{_answerLength - 1}).", nameof(request));
+            canvas[prompt.Length + position] = token;
+        }
         for (int i = 0; i < suffix.Count; i++) canvas[prompt.Length + _answerLength + i] = suffix[i];
         var row = new BatchRow(_nextId++, request, canvas, prompt.Length, suffix.Count);
         // One generator per row, seeded by the request alone, so a row's draws do not depend on its neighbours.
-        row.Random = new Generator((ulong)(_options.Seed ?? System.Random.Shared.NextInt64()), _owner.Model.Device);
+        row.Seed = request.Seed ?? _options.Seed ?? System.Random.Shared.NextInt64();
+        row.Random = new Generator((ulong)row.Seed, _owner.Model.Device);
         _rows.Add(row);
     }
+
+    /// <summary>Whether <paramref name="request"/> can decode in this batch: same options (the seed aside) and length.</summary>
+    public bool CanJoin(GenerationRequest request) =>
+        request.Options with { Seed = null } == _options with { Seed = null } && request.MaxNewTokens == _answerLength;
 
     private int[] Truncate(GenerationRequest request)
     {
@@ -132,7 +144,7 @@ internal sealed class ContinuousBatch
             int steps = Math.Max(1, (int)Math.Round((double)_totalSteps * lengths[i] / _answerLength));
             row.BlockStep = 0;
             row.Plan = _policy.BeginBlock(CountMasks(row, row.PromptLength + row.Block * _blockLength, lengths[i]), steps,
-                (int)((_options.Seed ?? 0) + row.Block));
+                (int)(row.Seed + row.Block));
         }
         var context = new ScoringContext { Options = _options, Generators = _rows.Select(r => r.Random!).ToArray(), EndTokenIds = _config.EndTokenIds };
 

@@ -16,6 +16,14 @@ public sealed record GenerationRequest
 
     public DiffusionOptions Options { get; init; } = new();
 
+    /// <summary>This request's seed; overrides <see cref="DiffusionOptions.Seed"/>. Requests with different seeds can
+    /// share a batch: every row draws from its own generator.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>Answer positions fixed in advance (position → token), e.g. a JSON skeleton: never masked, never changed,
+    /// attended to like the prompt.</summary>
+    public IReadOnlyDictionary<int, int>? FixedAnswerTokens { get; init; }
+
     /// <summary>Cancels this request alone: its row stops at the next step with <see cref="DiffusionFinishReason.Cancelled"/>
     /// while the rest of its batch goes on.</summary>
     public CancellationToken CancellationToken { get; init; }

@@ -127,6 +127,29 @@ public class DecodingBehaviourTests
     }
 
     [Fact]
+    public void Sampled_requests_with_their_own_seeds_batch_together_and_match_their_solo_runs()
+    {
+        using var model = ModelLoader.Load(Fixtures.Path("llada-tiny"));
+        var generator = new DiffusionGenerator(model);
+        var options = new DiffusionOptions { Steps = 16, BlockLength = 8, Temperature = 1.0, StopAtEndToken = false };
+        var requests = new[] { Request(Prompt, options) with { Seed = 1 }, Request([5, 6, 7], options) with { Seed = 2 } };
+        var batched = generator.GenerateBatch(requests);
+        Assert.Equal(generator.Generate(requests[0]).Canvas, batched[0].Canvas);
+        Assert.Equal(generator.Generate(requests[1]).Canvas, batched[1].Canvas);
+    }
+
+    [Fact]
+    public void Fixed_answer_tokens_are_kept_and_the_rest_is_filled()
+    {
+        using var model = ModelLoader.Load(Fixtures.Path("llada-tiny"));
+        var fixedTokens = new Dictionary<int, int> { [0] = 123, [7] = 124, [15] = 125 };
+        var result = new DiffusionGenerator(model).Generate(Request(Prompt) with { FixedAnswerTokens = fixedTokens });
+        Assert.All(fixedTokens, p => Assert.Equal(p.Value, result.Canvas[p.Key]));
+        Assert.DoesNotContain(model.Config.MaskTokenId, result.Canvas);
+        Assert.Equal(13, result.ForwardCalls); // one step per masked position
+    }
+
+    [Fact]
     public void Infilling_keeps_the_suffix_and_attends_to_it()
     {
         using var model = ModelLoader.Load(Fixtures.Path("llada-tiny"));
