@@ -60,6 +60,12 @@ internal sealed class ScriptedBackend(Func<string, string> script) : IDiffusionB
                 SawCancellation = true;
                 cancellationToken.ThrowIfCancellationRequested();
             }
+            if (requests.All(r => r.CancellationToken.IsCancellationRequested))
+            {
+                // As the engine does: cancelled rows stop at the next step and finish as Cancelled.
+                SawCancellation = true;
+                return targets.Select((t, row) => Result(requests[row], canvases[row]) with { FinishReason = DiffusionFinishReason.Cancelled }).ToList();
+            }
             var positions = Enumerable.Range(left, Math.Min(TokensPerStep, right - left + 1)).ToList();
             left += positions.Count;
             if (left <= right) positions.Add(right--);

@@ -16,23 +16,19 @@ internal sealed class DecodeJob(GenerationRequest request, Action<DiffusionStep>
 
     public TaskCompletionSource<GenerationResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Whether this request decodes the same in a batch as alone. Rows of a batch draw from seeds
-    /// <c>seed + row</c>, so a seeded sampling request is run alone; greedy ones and unseeded ones batch.</summary>
-    public bool Batchable => Request.Options.Seed is null || IsDeterministic(Request.Options);
-
+    /// <summary>Rows of a batch draw from their own request's seed, so any two requests with equal options (the seed
+    /// aside) and length decode in one batch exactly as they would alone.</summary>
     public bool CanShareBatchWith(DecodeJob other) =>
-        Batchable && other.Batchable && Request.Options == other.Request.Options && Request.MaxNewTokens == other.Request.MaxNewTokens;
-
-    private static bool IsDeterministic(DiffusionOptions options) =>
-        options.Temperature == 0 && options.Policy is not RandomRemasking && options.Policy is not DreamRemasking { AlgTemperature: > 0 };
+        Request.Options with { Seed = null } == other.Request.Options with { Seed = null } && Request.MaxNewTokens == other.Request.MaxNewTokens;
 }
 
 /// <summary>
 /// The one thread that touches the model. Requests queue here (at most <c>capacity</c> waiting; one more is
 /// refused with <see cref="DiffusionQueueFullException"/> rather than piling up), and each run takes the oldest
 /// request plus every waiting one it can share a batch with (equal options and length, up to <c>maxBatch</c>).
-/// Decoding is synchronous on this thread, so tensors never cross an await. A cancelled request is completed at
-/// once; its batch stops within a step when every request in it is cancelled.
+/// Decoding is synchronous on this thread, so tensors never cross an await. Batches are continuous: rows complete one
+/// by one, newcomers join at block boundaries, and a cancelled request is completed at once while its row stops at the
+/// next step.
 /// </summary>
 internal sealed class DecodeLoop : IDisposable
 {
@@ -92,12 +88,7 @@ internal sealed class DecodeLoop : IDisposable
                 if (!more) break;
             }
             while (reader.TryRead(out var job)) pending.Add(job);
-            pending.RemoveAll(job =>
-            {
-                if (!job.Completion.Task.IsCompleted) return false;
-                Interlocked.Decrement(ref _waiting); // cancelled while waiting
-                return true;
-            });
+            DropCompleted(pending);
             if (pending.Count == 0) continue;
 
             var head = pending[0];
@@ -106,53 +97,79 @@ internal sealed class DecodeLoop : IDisposable
                 if (head.CanShareBatchWith(pending[i])) batch.Add(pending[i]);
             foreach (var job in batch) pending.Remove(job);
             Interlocked.Add(ref _waiting, -batch.Count);
-            Decode(batch);
+            Decode(batch, pending);
         }
         foreach (var job in pending) job.Completion.TrySetException(new ObjectDisposedException(nameof(DiffusionChatClient)));
         while (reader.TryRead(out var late)) late.Completion.TrySetException(new ObjectDisposedException(nameof(DiffusionChatClient)));
     }
 
-    private void Decode(List<DecodeJob> batch)
+    /// <summary>
+    /// Decodes <paramref name="batch"/> with continuous batching: each row completes as soon as its answer is final, a
+    /// cancelled request's row stops at the next step, and at every block boundary compatible requests that arrived
+    /// meanwhile join (up to the batch limit).
+    /// </summary>
+    private void Decode(List<DecodeJob> batch, List<DecodeJob> pending)
     {
-        using var batchCancel = CancellationTokenSource.CreateLinkedTokenSource(_disposing.Token);
-        var registrations = batch.Select(job => job.CancellationToken.Register(() =>
+        var head = batch[0];
+        var jobs = new Dictionary<GenerationRequest, DecodeJob>(ReferenceEqualityComparer.Instance);
+        GenerationRequest Row(DecodeJob job)
         {
-            if (batch.All(j => j.CancellationToken.IsCancellationRequested)) batchCancel.Cancel();
-        })).ToList();
+            // The engine request carries the job's cancellation, so only its own row stops.
+            var request = job.Request with { CancellationToken = job.CancellationToken };
+            jobs[request] = job;
+            return request;
+        }
         try
         {
             _logger.LogDebug("Decoding a batch of {Count} request(s)", batch.Count);
-            var results = _backend.GenerateBatch(batch.Select(j => j.Request).ToList(), step =>
-            {
-                var job = batch[step.Row];
-                if (job.OnStep is null || job.Completion.Task.IsCompleted) return;
-                try { job.OnStep(step); }
-                catch (Exception e) { _logger.LogWarning(e, "A step callback failed; the decode goes on."); }
-            }, batchCancel.Token);
-            for (int i = 0; i < batch.Count; i++) batch[i].Completion.TrySetResult(results[i]);
+            _backend.RunContinuous(batch.Select(Row).ToList(),
+                admit: _ =>
+                {
+                    while (_queue.Reader.TryRead(out var job)) pending.Add(job);
+                    DropCompleted(pending);
+                    int room = _maxBatch - batch.Count(j => !j.Completion.Task.IsCompleted);
+                    var joining = pending.Where(head.CanShareBatchWith).Take(Math.Max(0, room)).ToList();
+                    foreach (var job in joining) pending.Remove(job);
+                    Interlocked.Add(ref _waiting, -joining.Count);
+                    batch.AddRange(joining);
+                    if (joining.Count > 0) _logger.LogDebug("{Count} request(s) joined the running batch", joining.Count);
+                    return joining.Select(Row).ToList();
+                },
+                completed: (row, result) => batch[row].Completion.TrySetResult(result),
+                onStep: step =>
+                {
+                    var job = batch[step.Row];
+                    if (job.OnStep is null || job.Completion.Task.IsCompleted) return;
+                    try { job.OnStep(step); }
+                    catch (Exception e) { _logger.LogWarning(e, "A step callback failed; the decode goes on."); }
+                },
+                rejected: (request, e) => jobs[request].Completion.TrySetException(e),
+                _disposing.Token);
+            foreach (var job in batch) job.Completion.TrySetCanceled(job.CancellationToken); // rows cancelled while decoding
         }
-        catch (OperationCanceledException) when (batchCancel.IsCancellationRequested)
+        catch (OperationCanceledException) when (_disposing.IsCancellationRequested)
         {
-            foreach (var job in batch)
-                if (_disposing.IsCancellationRequested) job.Completion.TrySetException(new ObjectDisposedException(nameof(DiffusionChatClient)));
-                else job.Completion.TrySetCanceled(job.CancellationToken);
+            foreach (var job in batch) job.Completion.TrySetException(new ObjectDisposedException(nameof(DiffusionChatClient)));
         }
         catch (ArgumentException e) when (batch.Count > 1)
         {
-            // One bad request (e.g. too long for the context) must not fail its neighbours: run each alone.
+            // One bad request (e.g. too long for the context) must not fail its neighbours: run the rest alone.
             _logger.LogWarning(e, "A batch of {Count} requests was refused; decoding them one by one", batch.Count);
-            foreach (var job in batch) Decode([job]);
+            foreach (var job in batch.Where(j => !j.Completion.Task.IsCompleted).ToList()) Decode([job], pending);
         }
         catch (Exception e)
         {
             _logger.LogError(e, "Decoding a batch of {Count} request(s) failed", batch.Count);
             foreach (var job in batch) job.Completion.TrySetException(e);
         }
-        finally
-        {
-            foreach (var registration in registrations) registration.Dispose();
-        }
     }
+
+    private void DropCompleted(List<DecodeJob> pending) => pending.RemoveAll(job =>
+    {
+        if (!job.Completion.Task.IsCompleted) return false;
+        Interlocked.Decrement(ref _waiting); // cancelled while waiting
+        return true;
+    });
 
     public void Dispose()
     {

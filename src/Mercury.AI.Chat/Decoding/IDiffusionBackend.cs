@@ -17,6 +17,16 @@ internal interface IDiffusionBackend : IDisposable
 
     IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, Action<DiffusionStep>? onStep, CancellationToken cancellationToken);
 
+    /// <summary>The <see cref="DiffusionGenerator.RunContinuous"/> contract: rows complete one by one and newcomers join at
+    /// block boundaries. A backend without continuous batching runs the first rows as one batch and admits nobody.</summary>
+    void RunContinuous(IReadOnlyList<GenerationRequest> initial, Func<GenerationRequest, IReadOnlyList<GenerationRequest>> admit,
+        Action<int, GenerationResult> completed, Action<DiffusionStep>? onStep, Action<GenerationRequest, Exception> rejected,
+        CancellationToken cancellationToken)
+    {
+        var results = GenerateBatch(initial, onStep, cancellationToken);
+        for (int i = 0; i < results.Count; i++) completed(i, results[i]);
+    }
+
     object? GetService(Type serviceType);
 }
 
@@ -30,6 +40,11 @@ internal sealed class GeneratorBackend(DiffusionGenerator generator, bool ownsMo
 
     public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, Action<DiffusionStep>? onStep, CancellationToken cancellationToken) =>
         generator.GenerateBatch(requests, onStep, cancellationToken);
+
+    public void RunContinuous(IReadOnlyList<GenerationRequest> initial, Func<GenerationRequest, IReadOnlyList<GenerationRequest>> admit,
+        Action<int, GenerationResult> completed, Action<DiffusionStep>? onStep, Action<GenerationRequest, Exception> rejected,
+        CancellationToken cancellationToken) =>
+        generator.RunContinuous(initial, admit, completed, onStep, cancellationToken, rejected);
 
     public object? GetService(Type serviceType) =>
         serviceType.IsInstanceOfType(generator) ? generator

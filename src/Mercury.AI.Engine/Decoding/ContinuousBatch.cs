@@ -84,7 +84,7 @@ internal sealed class ContinuousBatch
         for (int i = 0; i < suffix.Count; i++) canvas[prompt.Length + _answerLength + i] = suffix[i];
         var row = new BatchRow(_nextId++, request, canvas, prompt.Length, suffix.Count);
         // One generator per row, seeded by the request alone, so a row's draws do not depend on its neighbours.
-        row.Seed = request.Seed ?? _options.Seed ?? System.Random.Shared.NextInt64();
+        row.Seed = request.Seed ?? request.Options.Seed ?? System.Random.Shared.NextInt64();
         row.Random = new Generator((ulong)row.Seed, _owner.Model.Device);
         _rows.Add(row);
     }
@@ -104,7 +104,8 @@ internal sealed class ContinuousBatch
             $"the model's max_sequence_length {_config.MaxSequenceLength}. Shorten the prompt, lower MaxNewTokens, or set Overflow = TruncateStart.");
     }
 
-    public void Run(Func<GenerationRequest, IReadOnlyList<GenerationRequest>>? admit, CancellationToken cancellationToken)
+    public void Run(Func<GenerationRequest, IReadOnlyList<GenerationRequest>>? admit, Action<GenerationRequest, Exception>? rejected,
+        CancellationToken cancellationToken)
     {
         while (_rows.Count > 0)
         {
@@ -119,7 +120,17 @@ internal sealed class ContinuousBatch
             foreach (var row in _rows.Where(r => !r.Done && r.Block >= _blocks)) Finish(row);
             _rows.RemoveAll(r => r.Done);
             if (admit is not null && _options.Cache != CacheMode.Prefix)
-                foreach (var request in admit(_template)) Admit(request);
+                foreach (var request in admit(_template))
+                {
+                    try
+                    {
+                        Admit(request);
+                    }
+                    catch (ArgumentException e) when (rejected is not null)
+                    {
+                        rejected(request, e); // one bad newcomer must not end the batch
+                    }
+                }
         }
     }
 

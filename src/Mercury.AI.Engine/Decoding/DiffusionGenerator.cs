@@ -80,7 +80,7 @@ public sealed class DiffusionGenerator
     /// <summary>
     /// Continuous batching. Rows decode block-synchronously: every row works on one block per round, and a round ends
     /// when no row has a mask left in its block. At each round boundary finished rows leave and <paramref name="admit"/>
-    /// is asked for newcomers (compatible with <paramref name="initial"/>[0]), which start their first block alongside
+    /// is asked for newcomers (same options, the seed aside, and length as <paramref name="initial"/>[0]), which start their first block alongside
     /// the others' next one. Each row decodes exactly as it would alone. Rows are numbered in admission order.
     /// Newcomers are not admitted under <see cref="CacheMode.Prefix"/>, whose steps need every row at the same block.
     /// </summary>
@@ -89,13 +89,15 @@ public sealed class DiffusionGenerator
     /// <param name="completed">Called once per row, as soon as the row's answer is final.</param>
     /// <param name="onStep">Step snapshots, per row.</param>
     /// <param name="cancellationToken">Cancels the whole batch (throws); per-row cancellation is <see cref="GenerationRequest.CancellationToken"/>.</param>
+    /// <param name="rejected">Receives newcomers the batch refuses (e.g. too long); when null such a refusal throws.</param>
     public void RunContinuous(IReadOnlyList<GenerationRequest> initial, Func<GenerationRequest, IReadOnlyList<GenerationRequest>>? admit,
-        Action<int, GenerationResult> completed, Action<DiffusionStep>? onStep = null, CancellationToken cancellationToken = default)
+        Action<int, GenerationResult> completed, Action<DiffusionStep>? onStep = null, CancellationToken cancellationToken = default,
+        Action<GenerationRequest, Exception>? rejected = null)
     {
         if (initial.Count == 0) return;
         var batch = new ContinuousBatch(this, initial[0], completed, onStep);
         foreach (var request in initial) batch.Admit(request);
         using var noGrad = no_grad();
-        batch.Run(admit, cancellationToken);
+        batch.Run(admit, rejected, cancellationToken);
     }
 }
