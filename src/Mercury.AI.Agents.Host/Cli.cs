@@ -31,7 +31,9 @@ public static class Cli
           --data <dir>              data folder (jobs.db, artifacts/); default $MERCURY_AGENTS_DATA or ~/.local/share/mercury-agents
           --concurrency <n>         jobs at once (serve, run); default 2
           --port <n>                HTTP API port (serve); default 5117
-          --chat replay:<file>      use scripted replies instead of the default model
+          --model <dir>             a LLaDA/Dream checkpoint folder (default: the embedded models/mercury-coder-tiny)
+          --device <cpu|cuda|auto>  where the model runs; default auto
+          --chat replay:<file>      use scripted replies instead of the model
           --json                    machine-readable output (list, show, submit)
           --unsafe-no-sandbox       run generated code WITHOUT isolation if bubblewrap is missing (never on a machine you care about)
           --bwrap <path>            bubblewrap binary (default: bwrap on PATH)
@@ -127,7 +129,7 @@ public static class Cli
     {
         IHost host;
         try { host = BuildHost(configuration, options, withApi: true, LogLevel.Information); }
-        catch (InvalidOperationException e) when (e is not SandboxUnavailableException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
         await host.RunAsync(cancellationToken);
         return 0;
     }
@@ -207,7 +209,7 @@ public static class Cli
         var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages); // check before building anything
         IHost host;
         try { host = BuildHost(configuration, options, withApi: false, LogLevel.Warning); }
-        catch (InvalidOperationException e) when (e is not SandboxUnavailableException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
 
         var jobs = host.Services.GetRequiredService<JobService>();
         string id = await jobs.Store.EnqueueAsync(spec, cancellationToken);

@@ -1,3 +1,4 @@
+using Mercury.AI.Engine;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,8 @@ public static class HostBuilderExtensions
     /// The ONE place where the host's model is chosen. Configuration key <c>Agents:ChatClient</c>:
     /// <list type="bullet">
     /// <item><c>replay:&lt;file.json&gt;</c> — scripted replies (<see cref="ReplayChatClient"/>), for demos and tests;</item>
-    /// <item>unset — the default model.</item>
+    /// <item>unset — the in-process diffusion model: <c>Agents:ModelPath</c> or the embedded default
+    /// (<see cref="EmbeddedModel"/>), options from the <c>Mercury</c> section.</item>
     /// </list>
     /// An <see cref="IChatClient"/> registered before this call (any provider) wins.
     /// </summary>
@@ -25,14 +27,13 @@ public static class HostBuilderExtensions
             return services;
         }
 
-        // ================= INTEGRATION POINT: the in-process diffusion model =================
-        // Replace the throw below with the embedded default model, e.g.
-        //     services.AddDiffusionChatClient(o => o.ModelPath = configuration["Agents:ModelPath"] ?? EmbeddedModel.Locate());
-        // (projects Mercury.AI.Chat and Mercury.AI.Engine; not referenced yet).
-        services.AddSingleton<IChatClient>(_ => throw new InvalidOperationException(
-            "No chat client is configured. The default (in-process diffusion model) is not wired in yet; " +
-            "set Agents:ChatClient=replay:<file.json> (--chat replay:<file.json>) or register an IChatClient before AddDefaultChatClient."));
-        // =====================================================================================
+        // The in-process diffusion model: Agents:ModelPath (a LLaDA/Dream checkpoint folder), else the embedded default;
+        // section "Mercury" binds the rest of DiffusionChatClientOptions (device, diffusion knobs, batching).
+        services.AddDiffusionChatClient(configuration.GetSection("Mercury"), o =>
+        {
+            o.ModelPath = configuration["Agents:ModelPath"] ?? o.ModelPath ?? EmbeddedModel.Locate();
+            o.Device = configuration["Agents:Device"] ?? o.Device;
+        });
         return services;
     }
 }

@@ -17,6 +17,8 @@ internal static class HostSettings
         ["--data"] = "Agents:DataDirectory",
         ["--concurrency"] = "Agents:MaxConcurrentJobs",
         ["--chat"] = "Agents:ChatClient",
+        ["--model"] = "Agents:ModelPath",
+        ["--device"] = "Agents:Device",
         ["--port"] = "Agents:Port",
         ["--lease-seconds"] = "Agents:LeaseSeconds",
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
