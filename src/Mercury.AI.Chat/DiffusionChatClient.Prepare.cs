@@ -18,6 +18,9 @@ internal sealed record PreparedChat(GenerationRequest Request, string? Assistant
 
 public sealed partial class DiffusionChatClient
 {
+    /// <summary>The shortest answer canvas worth decoding when the prompt leaves less room than MaxOutputTokens asks.</summary>
+    private const int MinimumAnswerTokens = 64;
+
     private PreparedChat Prepare(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -69,6 +72,12 @@ public sealed partial class DiffusionChatClient
             while (tokens.Count > room && DropOldestTurn(history))
                 tokens = _backend.Tokenizer.Encode(Template.Render(history, context));
             if (tokens.Count > room) _logger.LogWarning("The last turn alone is {Tokens} tokens; its start is cut to fit {Room}", tokens.Count, room);
+        }
+        else if (tokens.Count > room && _backend.Config.MaxSequenceLength - tokens.Count >= Math.Min(maxTokens, MinimumAnswerTokens))
+        {
+            // MaxOutputTokens is a ceiling, and a diffusion canvas must fit beside the prompt: shorten the canvas.
+            _logger.LogDebug("Answer canvas shortened from {Asked} to {Fit} tokens to fit the context", maxTokens, _backend.Config.MaxSequenceLength - tokens.Count);
+            maxTokens = _backend.Config.MaxSequenceLength - tokens.Count;
         }
         else if (tokens.Count > room)
         {

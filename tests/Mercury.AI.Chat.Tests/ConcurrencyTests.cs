@@ -89,6 +89,17 @@ public class ConcurrencyTests
     }
 
     [Fact]
+    public async Task An_answer_ceiling_beyond_the_context_shortens_the_canvas_to_fit()
+    {
+        var backend = new ScriptedBackend(_ => "ok") { Config = new ScriptedBackend(_ => "").Config with { MaxSequenceLength = 160 } };
+        using var client = ScriptedBackend.Client(backend);
+        var response = await client.GetResponseAsync("short question", new ChatOptions { MaxOutputTokens = 8000 });
+        Assert.Equal("ok", response.Text);
+        var request = backend.Requests.Single();
+        Assert.Equal(160, request.PromptTokens.Count + request.MaxNewTokens);
+    }
+
+    [Fact]
     public async Task A_conversation_longer_than_the_context_fails_before_queueing_with_the_lengths()
     {
         var backend = new ScriptedBackend(_ => "ok") { Config = new ScriptedBackend(_ => "").Config with { MaxSequenceLength = 32 } };
