@@ -19,6 +19,7 @@ internal static class HostSettings
         ["--chat"] = "Agents:ChatClient",
         ["--model"] = "Agents:ModelPath",
         ["--device"] = "Agents:Device",
+        ["--prompt-style"] = "Agents:PromptStyle",
         ["--port"] = "Agents:Port",
         ["--lease-seconds"] = "Agents:LeaseSeconds",
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
@@ -56,6 +57,11 @@ internal static class HostSettings
         if (Int(c, "Agents:MaxConcurrentJobs") is { } n) o.MaxConcurrentJobs = n;
         if (Int(c, "Agents:LeaseSeconds") is { } lease) o.LeaseDuration = TimeSpan.FromSeconds(lease);
         if (Int(c, "Agents:HeartbeatSeconds") is { } beat) o.HeartbeatInterval = TimeSpan.FromSeconds(beat);
+        // The embedded model was trained on compact single-turn prompts and has a 512-token context: use them when it
+        // is the model (no --model, no --chat), unless Agents:PromptStyle says otherwise.
+        o.PromptStyle = c["Agents:PromptStyle"] is { } style
+            ? Enum.Parse<Agent.PromptStyle>(style, ignoreCase: true)
+            : c["Agents:ModelPath"] is null && c["Agents:ChatClient"] is null ? Agent.PromptStyle.Compact : Agent.PromptStyle.Full;
         return o;
     }
 

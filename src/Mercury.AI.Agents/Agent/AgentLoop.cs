@@ -20,7 +20,7 @@ public sealed record AgentOutcome(bool Succeeded, string Reason, IterationRecord
 /// The loop is resumable: it is given the iterations already stored and continues after the last one. Each finished
 /// iteration is handed to <c>onIteration</c> (which stores it) before the next one starts.
 /// </summary>
-public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? logger = null)
+public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? logger = null, PromptStyle style = PromptStyle.Full)
 {
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
@@ -67,7 +67,10 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
                 conversation.Add(new ChatMessage(ChatRole.User, it.Prompt));
                 conversation.Add(new ChatMessage(ChatRole.Assistant, it.Reply));
             }
-            string prompt = inAttempt.Count == 0 ? Prompts.Initial(spec, runner) : inAttempt[^1].Feedback;
+            string prompt = inAttempt.Count == 0
+                ? style == PromptStyle.Compact ? Prompts.CompactInitial(spec) : Prompts.Initial(spec, runner)
+                : inAttempt[^1].Feedback;
+            if (style == PromptStyle.Compact) conversation.Clear(); // one self-contained turn; no growing history
             conversation.Add(new ChatMessage(ChatRole.User, prompt));
 
             // The wall-clock budget also bounds the iteration in flight (a slow model call, a slow test run).
@@ -102,14 +105,17 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         int tokensLeft, string workDirectory, string? artifactsDirectory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var reply = await coder.ReplyAsync(conversation, Math.Max(16, tokensLeft), cancellationToken).ConfigureAwait(false);
+        // A diffusion model decodes a fixed-length canvas; the compact style asks for the answer lengths the embedded
+        // model was trained to fill (code ≤ 96 tokens, pages ≤ 320), not the whole remaining budget.
+        int ceiling = style == PromptStyle.Compact ? Math.Min(tokensLeft, spec.Language == "html" ? 320 : 96) : tokensLeft;
+        var reply = await coder.ReplyAsync(conversation, Math.Max(16, ceiling), cancellationToken).ConfigureAwait(false);
         string? code = CodeExtractor.Extract(reply.Text, runner.FenceTags);
 
         TestRunResult? visible = null, hidden = null;
         string feedback;
         if (code is null)
         {
-            feedback = Prompts.NoCode(runner);
+            feedback = style == PromptStyle.Compact ? Prompts.CompactFeedback(spec, runner, null, null, null) : Prompts.NoCode(runner);
         }
         else
         {
@@ -117,7 +123,9 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
             visible = await runner.RunAsync(code, spec.Tests, Path.Combine(iterationDir, "visible"), cancellationToken).ConfigureAwait(false);
             if (visible.Passed && spec.HiddenTests.Count > 0)
                 hidden = await runner.RunAsync(code, spec.HiddenTests, Path.Combine(iterationDir, "hidden"), cancellationToken).ConfigureAwait(false);
-            feedback = Prompts.Feedback(runner, visible, hidden);
+            feedback = style == PromptStyle.Compact
+                ? Prompts.CompactFeedback(spec, runner, code, visible, hidden)
+                : Prompts.Feedback(runner, visible, hidden);
         }
 
         var record = new IterationRecord
@@ -166,4 +174,15 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         foreach (var file in (visible?.Artifacts ?? []).Concat(hidden?.Artifacts ?? []))
             File.Copy(file, Path.Combine(dir, Path.GetFileName(file)), overwrite: true);
     }
+}
+
+/// <summary>How the loop talks to the model.</summary>
+public enum PromptStyle
+{
+    /// <summary>Instruction, conventions and visible tests, then a growing conversation of feedback turns.</summary>
+    Full,
+
+    /// <summary>One self-contained turn per request in the format the embedded model was trained on (instruction; or
+    /// instruction + previous attempt + failure), for small models with short contexts.</summary>
+    Compact,
 }

@@ -21,8 +21,8 @@ public sealed class AgentCoder : ICoder
 {
     private readonly ChatClientAgent _agent;
 
-    public AgentCoder(IChatClient chatClient) =>
-        _agent = new ChatClientAgent(chatClient, instructions: Prompts.CoderInstructions, name: "coder",
+    public AgentCoder(IChatClient chatClient, string? instructions = null) =>
+        _agent = new ChatClientAgent(chatClient, instructions: instructions ?? Prompts.CoderInstructions, name: "coder",
             description: "Writes and fixes code until the tests pass");
 
     public async Task<CoderReply> ReplyAsync(IReadOnlyList<ChatMessage> conversation, int maxOutputTokens, CancellationToken cancellationToken)

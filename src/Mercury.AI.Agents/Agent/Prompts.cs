@@ -15,6 +15,9 @@ public static class Prompts
         "given tests pass. You cannot change the tests. Reply with the whole solution in exactly one fenced code block, " +
         "and keep any explanation short.";
 
+    /// <summary>The system prompt of the compact style: the one the embedded model was trained with.</summary>
+    public const string CompactInstructions = "You are Mercury, a small coding model. Answer with one fenced code block.";
+
     private const int MaxMessageChars = 1500;
     private const int StderrTailLines = 20;
 
@@ -29,6 +32,23 @@ public static class Prompts
         if (spec.HiddenTests.Count > 0) sb.AppendLine("More tests that you cannot see will also be run.");
         sb.AppendLine().Append($"Reply with the complete solution ({runner.SolutionFileName}) in one ```{runner.FenceTags[0]} code block.");
         return sb.ToString();
+    }
+
+    /// <summary>Compact style, first turn: the instruction alone, as the embedded model saw tasks in training.</summary>
+    public static string CompactInitial(JobSpec spec) => spec.Instruction.Trim();
+
+    /// <summary>Compact style, refinement: instruction, previous attempt and the failure tail in one turn — the
+    /// training corpus's refinement format, so a small model with a short context sees no growing history.</summary>
+    public static string CompactFeedback(JobSpec spec, ILanguageRunner runner, string? code, TestRunResult? visible, TestRunResult? hidden)
+    {
+        var sb = new StringBuilder(spec.Instruction.Trim()).AppendLine().AppendLine();
+        if (code is null) return sb.Append(NoCode(runner)).ToString();
+        sb.AppendLine("My previous attempt:").AppendLine(Fenced(runner, code));
+        string failure = visible is { Passed: false }
+            ? string.Join('\n', visible.Tests.Where(t => !t.Passed).Take(1).Select(t => Tail(t.Message, 400)).Append(TailLines(visible.Stderr, 6))).Trim()
+            : "It passes the given tests but fails hidden ones.";
+        sb.AppendLine("It fails the tests:").AppendLine("```").AppendLine(failure).AppendLine("```");
+        return sb.Append("Fix the code.").ToString();
     }
 
     public static string NoCode(ILanguageRunner runner) =>

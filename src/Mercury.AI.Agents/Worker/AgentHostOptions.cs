@@ -9,6 +9,9 @@ public sealed class AgentHostOptions
     /// <summary>Jobs run at once by this host.</summary>
     public int MaxConcurrentJobs { get; set; } = 2;
 
+    /// <summary>How prompts are shaped; <see cref="Agent.PromptStyle.Compact"/> suits the small embedded model.</summary>
+    public Agent.PromptStyle PromptStyle { get; set; } = Agent.PromptStyle.Full;
+
     /// <summary>A job whose lease is not renewed for this long is taken to be orphaned and is resumed by any host.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -24,8 +24,10 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<AgentHostOptions>().DatabasePath));
         services.TryAddSingleton<ISandbox>(sp => SandboxFactory.Create(sp.GetRequiredService<SandboxOptions>()));
         services.TryAddSingleton(sp => LanguageRunners.CreateDefault(sp.GetRequiredService<ISandbox>(), sp.GetRequiredService<HtmlRunnerOptions>()));
-        services.TryAddSingleton<ICoder>(sp => new AgentCoder(sp.GetRequiredService<IChatClient>()));
-        services.TryAddSingleton(sp => new AgentLoop(sp.GetRequiredService<ICoder>(), sp.GetRequiredService<LanguageRunners>(), sp.GetService<ILoggerFactory>()?.CreateLogger<AgentLoop>()));
+        services.TryAddSingleton<ICoder>(sp => new AgentCoder(sp.GetRequiredService<IChatClient>(),
+            options.PromptStyle == PromptStyle.Compact ? Prompts.CompactInstructions : null));
+        services.TryAddSingleton(sp => new AgentLoop(sp.GetRequiredService<ICoder>(), sp.GetRequiredService<LanguageRunners>(),
+            sp.GetService<ILoggerFactory>()?.CreateLogger<AgentLoop>(), options.PromptStyle));
         services.TryAddSingleton<JobWorker>();
         return services;
     }

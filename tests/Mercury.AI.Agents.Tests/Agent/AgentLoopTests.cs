@@ -36,6 +36,26 @@ public sealed class AgentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Compact_style_sends_one_self_contained_turn_in_the_training_format()
+    {
+        var model = new ScriptedChatClient(ScriptedChatClient.Python(Wrong), ScriptedChatClient.Python(Right));
+        var loop = new AgentLoop(new AgentCoder(model, Prompts.CompactInstructions), _runners, style: PromptStyle.Compact);
+        var outcome = await loop.RunAsync(AddJob(), [], (_, _) => Task.CompletedTask, _work.Combine("work"), null, CancellationToken.None);
+
+        Assert.True(outcome.Succeeded, outcome.Reason);
+        var first = model.Requests[0].Where(m => m.Role == Microsoft.Extensions.AI.ChatRole.User).ToList();
+        Assert.Equal(AddJob().Instruction, Assert.Single(first).Text);
+        var second = model.Requests[1].Where(m => m.Role != Microsoft.Extensions.AI.ChatRole.System).ToList();
+        string turn = Assert.Single(second).Text;
+        Assert.StartsWith(AddJob().Instruction, turn);
+        Assert.Contains("My previous attempt:", turn);
+        Assert.Contains("a - b", turn);
+        Assert.Contains("add(2, 3) should be 5", turn);
+        Assert.EndsWith("Fix the code.", turn);
+        Assert.DoesNotContain(SecretHiddenMarker, turn);
+    }
+
+    [Fact]
     public async Task Fails_then_fixes_with_the_failure_reaching_the_model()
     {
         var model = new ScriptedChatClient(ScriptedChatClient.Python(Wrong), ScriptedChatClient.Python(Right));
