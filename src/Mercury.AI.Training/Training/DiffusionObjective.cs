@@ -19,7 +19,9 @@ public static class DiffusionObjective
     /// <param name="ids">[B, T] int64 clean tokens.</param>
     /// <param name="answerMask">[B, T] bool, true on answer positions (answer, end of turn, EOS padding).</param>
     /// <param name="maskRatio">Fixed p for every row (evaluation); null draws t per row.</param>
-    public static DiffusionLoss Compute(Func<Tensor, Tensor> forward, int maskTokenId, Tensor ids, Tensor answerMask, Generator generator, double? maskRatio = null)
+    /// <param name="countMask">[B, T] bool: a second accuracy is counted here (e.g. answer text without EOS padding); null = all masked positions.</param>
+    public static DiffusionLoss Compute(Func<Tensor, Tensor> forward, int maskTokenId, Tensor ids, Tensor answerMask, Generator generator, double? maskRatio = null,
+        Tensor? countMask = null)
     {
         long b = ids.shape[0], t = ids.shape[1];
         using var scope = NewDisposeScope();
@@ -35,14 +37,21 @@ public static class DiffusionObjective
         var answerLength = answerMask.sum(1, keepdim: true, type: ScalarType.Float32);                           // [B, 1]
         var weight = masked.to_type(ScalarType.Float32) / p / answerLength;                                      // [B, T]
         var loss = (tokenLoss * weight).sum() / b;
-        var correct = logits.argmax(-1).eq(ids).logical_and(masked).sum();
-        var count = masked.sum();
-        return new DiffusionLoss(loss.MoveToOuterDisposeScope(), correct.item<long>(), count.item<long>());
+        var hits = logits.argmax(-1).eq(ids).logical_and(masked);
+        long correct = hits.sum().item<long>(), count = masked.sum().item<long>();
+        long countedCorrect = correct, counted = count;
+        if (countMask is not null)
+        {
+            countedCorrect = hits.logical_and(countMask).sum().item<long>();
+            counted = masked.logical_and(countMask).sum().item<long>();
+        }
+        return new DiffusionLoss(loss.MoveToOuterDisposeScope(), correct, count, countedCorrect, counted);
     }
 }
 
-/// <summary>The loss (a scalar with gradients) and how many masked tokens the model got right.</summary>
-public sealed record DiffusionLoss(Tensor Loss, long Correct, long Masked) : IDisposable
+/// <summary>The loss (a scalar with gradients), how many masked tokens the model got right, and the same count
+/// restricted to the count mask (equal to the totals without one).</summary>
+public sealed record DiffusionLoss(Tensor Loss, long Correct, long Masked, long CountedCorrect, long Counted) : IDisposable
 {
     public void Dispose() => Loss.Dispose();
 }

@@ -162,10 +162,20 @@ public sealed class Trainer
     /// <summary>Mean loss and masked-token accuracy over the held-out examples at fixed mask ratios (seeded, so comparable across steps).</summary>
     public static (double Loss, double Accuracy) HeldOut(IDiffusionLanguageModel model, IReadOnlyList<SftExample> examples, int eosId, Device device, int seed)
     {
-        if (examples.Count == 0) return (double.NaN, double.NaN);
+        var r = HeldOutDetailed(model, examples, eosId, device, seed);
+        return (r.Loss, r.Accuracy);
+    }
+
+    /// <summary>
+    /// As <see cref="HeldOut"/>, plus the accuracy on answer text only (EOS padding after the answer's own
+    /// <c>&lt;|endoftext|&gt;</c> excluded: those positions are easy and would flatter the number).
+    /// </summary>
+    public static HeldOutResult HeldOutDetailed(IDiffusionLanguageModel model, IReadOnlyList<SftExample> examples, int eosId, Device device, int seed)
+    {
+        if (examples.Count == 0) return new(double.NaN, double.NaN, double.NaN);
         using var noGrad = no_grad();
         double loss = 0;
-        long correct = 0, masked = 0;
+        long correct = 0, masked = 0, textCorrect = 0, textMasked = 0;
         int batches = 0;
         double[] ratios = [0.25, 0.5, 0.75, 1.0];
         for (int i = 0; i < examples.Count; i += 8)
@@ -173,21 +183,27 @@ public sealed class Trainer
             var rows = examples.Skip(i).Take(8).ToList();
             int length = (rows.Max(r => r.Length) + SftBatcher.Granularity - 1) / SftBatcher.Granularity * SftBatcher.Granularity;
             var (ids, answerMask) = SftBatcher.Collate(rows, length, eosId);
+            var text = new bool[rows.Count * length];
+            for (int r = 0; r < rows.Count; r++)
+                for (int p = rows[r].Prompt.Length; p < rows[r].Length; p++) text[r * length + p] = true;
+            using var textMask = tensor(text, [rows.Count, length]).to(device);
             using var idsOnDevice = ids.to(device);
             using var maskOnDevice = answerMask.to(device);
             foreach (double ratio in ratios)
             {
                 using var generator = new Generator((ulong)HashCode.Combine(seed, i, ratio));
-                using var result = DiffusionObjective.Compute(ids => model.Forward(ids), model.Config.MaskTokenId, idsOnDevice, maskOnDevice, generator, ratio);
+                using var result = DiffusionObjective.Compute(ids => model.Forward(ids), model.Config.MaskTokenId, idsOnDevice, maskOnDevice, generator, ratio, textMask);
                 loss += result.Loss.item<float>();
                 correct += result.Correct;
                 masked += result.Masked;
+                textCorrect += result.CountedCorrect;
+                textMasked += result.Counted;
                 batches++;
             }
             ids.Dispose();
             answerMask.Dispose();
         }
-        return (loss / batches, (double)correct / Math.Max(1, masked));
+        return new(loss / batches, (double)correct / Math.Max(1, masked), (double)textCorrect / Math.Max(1, textMasked));
     }
 
     private sealed record TrainingState(int Step, double Tokens, double Seconds = 0);
@@ -226,8 +242,11 @@ public sealed class Trainer
         File.Copy(options.TokenizerPath, Path.Combine(folder, "tokenizer.json"), overwrite: true);
         using var scope = NewDisposeScope();
         var tensors = model.named_parameters().Select(p => KeyValuePair.Create(p.name, p.parameter.detach().to_type(ScalarType.BFloat16).cpu())).ToList();
-        SafeTensorsWriter.WriteSharded(folder, tensors, maxShardBytes: 8L << 20);
+        // 4 MiB shards: the bf16 model is ~5 MB, so it ships as a real sharded checkpoint (index + shards), far under the 16 MiB limit.
+        SafeTensorsWriter.WriteSharded(folder, tensors, maxShardBytes: 4L << 20);
     }
 }
+
+public sealed record HeldOutResult(double Loss, double Accuracy, double TextAccuracy);
 
 public sealed record TrainingSummary(int Steps, long Parameters, double LastLoss, double HeldOutLoss, double HeldOutAccuracy, double Tokens, TimeSpan Elapsed);
