@@ -45,7 +45,11 @@ public sealed class RmsNormWeights : nn.Module
         // one reduction kernel instead of square + mean.
         using var scope = NewDisposeScope();
         var x32 = x.dtype == ScalarType.Float32 ? x : x.to_type(ScalarType.Float32);
-        var scale = linalg.vector_norm(x32, 2, [-1], keepdim: true).pow_(2).div_(x.shape[^1]).add_(Eps).rsqrt_();
+        var norm = linalg.vector_norm(x32, 2, [-1], keepdim: true);
+        // In place when no gradient flows (inference: fewer tensors per step); autograd needs the norm intact.
+        var scale = x.requires_grad
+            ? norm.pow(2).div(x.shape[^1]).add(Eps).rsqrt()
+            : norm.pow_(2).div_(x.shape[^1]).add_(Eps).rsqrt_();
         var y = x32.mul(scale);
         if (y.dtype != x.dtype) y = y.to_type(x.dtype);
         return y.mul_(Weight).MoveToOuterDisposeScope();
