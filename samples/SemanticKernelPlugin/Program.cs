@@ -8,15 +8,15 @@ using Microsoft.SemanticKernel;
 var options = SampleArgs.Parse(args.Where(a => !a.Contains(' ')).ToArray(), out _);
 string question = args.FirstOrDefault(a => a.Contains(' ')) ?? "What time is it in UTC? Use the clock tool.";
 
-var builder = Kernel.CreateBuilder();
-// The registration helper: the diffusion client, wrapped so SK invokes kernel functions the model calls.
-builder.Services.AddDiffusionChatClient(o =>
+// The registration helper (Mercury.AI.Chat.SemanticKernel): the diffusion client, wrapped so SK invokes the kernel
+// functions the model calls.
+var builder = Kernel.CreateBuilder().AddDiffusionChatClient(o =>
 {
     o.ModelPath = options.ModelPath;
     o.TokenizerPath = options.TokenizerPath;
     o.Device = options.Device;
     o.DefaultMaxOutputTokens = options.DefaultMaxOutputTokens;
-}).UseKernelFunctionInvocation();
+});
 builder.Plugins.AddFromType<ClockPlugin>("Clock");
 var kernel = builder.Build();
 

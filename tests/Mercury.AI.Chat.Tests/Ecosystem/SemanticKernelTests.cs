@@ -40,4 +40,21 @@ public class SemanticKernelTests
         Assert.Contains("\"name\":\"Weather_get_weather\"", prompts[0]);
         Assert.Contains("<tool_response>\nSunny in Paris\n</tool_response>", prompts[1]);
     }
+
+    [Fact]
+    public async Task Kernel_builder_helper_registers_the_client_with_kernel_function_invocation()
+    {
+        var backend = new ScriptedBackend(prompt => prompt.Contains("<tool_response>", StringComparison.Ordinal)
+            ? "Done."
+            : "<tool_call>\n{\"name\": \"Weather_get_weather\", \"arguments\": {\"city\": \"Oslo\"}}\n</tool_call>");
+        var plugin = new WeatherPlugin();
+        var builder = Kernel.CreateBuilder().AddDiffusionChatClient(ScriptedBackend.Client(backend));
+        builder.Plugins.AddFromObject(plugin, "Weather");
+
+        var result = await builder.Build().InvokePromptAsync("Weather in Oslo?",
+            new KernelArguments(new PromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() }));
+
+        Assert.Equal("Done.", result.ToString());
+        Assert.Equal(["Oslo"], plugin.Cities);
+    }
 }
