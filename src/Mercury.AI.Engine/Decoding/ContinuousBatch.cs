@@ -162,9 +162,9 @@ internal sealed class ContinuousBatch
         using var scope = NewDisposeScope();
         var keyMask = padded ? tensor(real, device: device).view(batch, length) : null;
         var positions = keyMask is null ? null : keyMask.to_type(ScalarType.Int64).cumsum(-1).sub_(1).clamp_min_(0);
-        // Per row: the fed column whose logits predict block position j (clamped for a shorter last block).
-        var blockColumns = Columns(starts, lengths, window, -_shift);
         using var cache = _options.Cache == CacheMode.None ? null : model.CreateCache(batch, length);
+        // Index tensors are fixed for the round: built once here, not per step.
+        var round = new RoundIndex(starts, lengths, window, _shift, keyMask, positions, device);
 
         for (int step = 0; _rows.Any(r => Active(r, lengths[_rows.IndexOf(r)])); step++)
         {
@@ -172,8 +172,7 @@ internal sealed class ContinuousBatch
             double[] scored;
             using (NewDisposeScope())
             {
-                var canvas = tensor(Padded(length, pads), device: device).view(batch, length);
-                var logits = Logits(canvas, step, cache, keyMask, positions, starts, lengths, window, blockColumns); // [B, L, V]
+                var logits = Logits(step, cache, round, length, pads);                                  // [B, L, V]
                 using var host = _policy.Score(logits, context).cpu();                                 // the step's one sync
                 scored = host.data<double>().ToArray();
             }
@@ -181,37 +180,72 @@ internal sealed class ContinuousBatch
         }
     }
 
-    private Tensor Logits(Tensor canvas, int step, KvCache? cache, Tensor? keyMask, Tensor? positions, int[] starts, int[] lengths,
-        int window, long[] blockColumns)
+    private Tensor Logits(int step, KvCache? cache, RoundIndex round, int length, int[] pads)
     {
         var model = _owner.Model;
         int batch = _rows.Count;
-        var device = model.Device;
         if (cache is null || step == 0)
         {
             // A full forward; with a cache it also (re)fills every row of it.
-            var index = tensor(blockColumns, device: device).view(batch, window);
-            if (_options.CfgScale > 0) return GuidedLogits(canvas, keyMask, positions, index);
-            return model.Forward(canvas, new ForwardOptions { Cache = cache, KeyMask = keyMask, PositionIds = positions, LogitsIndex = index });
+            var canvas = tensor(Padded(length, pads), device: model.Device).view(batch, length);
+            if (_options.CfgScale > 0) return GuidedLogits(canvas, round.KeyMask, round.Positions, round.BlockLogits);
+            return model.Forward(canvas, new ForwardOptions
+            {
+                Cache = cache, KeyMask = round.KeyMask, PositionIds = round.Positions, LogitsIndex = round.BlockLogits,
+            });
         }
-        var local = tensor(Enumerable.Range(0, batch).SelectMany(r => Enumerable.Range(0, window).Select(j => (long)Math.Min(j, Math.Max(0, lengths[r] - 1)))).ToArray(),
-            device: device).view(batch, window);
         if (_options.Cache == CacheMode.Prefix)
         {
             // Prefix cache: every row is at the same block (no newcomers under Prefix); feed the block and all after it.
-            int from = starts[0] - _shift;
-            return model.Forward(canvas.narrow(1, from, canvas.shape[1] - from), new ForwardOptions
+            int from = round.Starts[0] - _shift;
+            var tail = tensor(Padded(length, pads), device: model.Device).view(batch, length).narrow(1, from, length - from);
+            return model.Forward(tail, new ForwardOptions
             {
-                Cache = cache, Offset = from, KeyMask = keyMask, PositionIds = positions?.narrow(1, from, canvas.shape[1] - from), LogitsIndex = local,
+                Cache = cache, Offset = from, KeyMask = round.KeyMask, PositionIds = round.Positions?.narrow(1, from, length - from),
+                LogitsIndex = round.Local,
             });
         }
-        // Dual cache: feed only each row's block (one more token before it for Dream), at its own columns.
-        var fed = tensor(Columns(starts, lengths.Select(l => l + _shift).ToArray(), window + _shift, -_shift), device: device).view(batch, window + _shift);
-        return model.Forward(canvas.gather(1, fed), new ForwardOptions
+        // Dual cache: feed only each row's block (one more token before it for Dream), at its own columns; only those
+        // tokens travel to the device.
+        var fed = new long[round.FedColumns.Length];
+        int width = round.FedColumns.Length / batch;
+        for (int r = 0; r < batch; r++)
+            for (int j = 0; j < width; j++)
+            {
+                long column = round.FedColumns[r * width + j] - pads[r];
+                fed[r * width + j] = column >= 0 && column < _rows[r].Canvas.Length ? _rows[r].Canvas[column] : 0;
+            }
+        return model.Forward(tensor(fed, device: model.Device).view(batch, width), new ForwardOptions
         {
-            Cache = cache, CacheColumns = fed, KeyMask = keyMask, PositionIds = positions is null ? fed : positions.gather(1, fed),
-            LogitsIndex = local,
+            Cache = cache, CacheColumns = round.Fed, KeyMask = round.KeyMask, PositionIds = round.FedPositions, LogitsIndex = round.Local,
         });
+    }
+
+    /// <summary>The per-round index tensors of the step loop (on the device, in the round's dispose scope).</summary>
+    private sealed class RoundIndex
+    {
+        public RoundIndex(int[] starts, int[] lengths, int window, int shift, Tensor? keyMask, Tensor? positions, Device device)
+        {
+            int batch = starts.Length;
+            Starts = starts;
+            KeyMask = keyMask;
+            Positions = positions;
+            // The fed column whose logits predict block position j (clamped for a shorter last block).
+            BlockLogits = tensor(Columns(starts, lengths, window, -shift), device: device).view(batch, window);
+            Local = tensor(Columns(new int[batch], lengths, window, 0), device: device).view(batch, window);
+            FedColumns = Columns(starts, lengths.Select(l => l + shift).ToArray(), window + shift, -shift);
+            Fed = tensor(FedColumns, device: device).view(batch, window + shift);
+            FedPositions = positions is null ? Fed : positions.gather(1, Fed);
+        }
+
+        public int[] Starts { get; }
+        public Tensor? KeyMask { get; }
+        public Tensor? Positions { get; }
+        public Tensor BlockLogits { get; }
+        public Tensor Local { get; }
+        public long[] FedColumns { get; }
+        public Tensor Fed { get; }
+        public Tensor FedPositions { get; }
     }
 
     /// <summary>LLaDA's unsupervised CFG: the unconditional canvas has the prompt masked; both run in one batch.</summary>
