@@ -1,3 +1,4 @@
+using Microsoft.Extensions.AI;
 using Mercury.AI.Engine.Decoding;
 
 namespace Mercury.AI.Chat;
@@ -75,6 +76,10 @@ public sealed class DiffusionChatOptions
     public PromptOverflow? Overflow { get; set; }
 
     public DiffusionChatOptions Clone() => (DiffusionChatOptions)MemberwiseClone();
+
+    /// <summary>The knobs a request carries in <c>ChatOptions.AdditionalProperties</c> (unset where absent), validated as
+    /// the client validates them; for callers that pass them elsewhere, e.g. to <see cref="DiffusionChatClient.InfillAsync"/>.</summary>
+    public static DiffusionChatOptions From(ChatOptions? options) => ChatOptionsMapper.ReadKnobs(options, new DiffusionChatOptions());
 
     /// <summary>This object's values where set, else <paramref name="defaults"/>' values.</summary>
     public DiffusionChatOptions Over(DiffusionChatOptions? defaults) => defaults is null ? Clone() : new()

@@ -1,0 +1,59 @@
+using Mercury.AI.Server;
+
+// mercury-server [--model PATH] [--device auto|cpu|cuda|cuda:N] [--urls http://127.0.0.1:5290] [--api-key KEY]
+//                [--max-concurrent 8] [--max-queued 32] [--model-id ID]
+// Every flag is also configuration: Mercury:Server:ModelPath, ..., or MERCURY_API_KEY for the key.
+var builder = WebApplication.CreateSlimBuilder(ServerCommandLine.Normalize(args));
+builder.WebHost.UseUrls(builder.Configuration["urls"] ?? "http://127.0.0.1:5290");
+var section = builder.Configuration.GetSection("Mercury:Server");
+builder.Services.AddMercuryServer(o =>
+{
+    section.Bind(o);
+    o.ApiKey ??= Environment.GetEnvironmentVariable("MERCURY_API_KEY");
+});
+// Kestrel's own cap is a backstop above the server's limit, which answers 413 in OpenAI's shape first.
+long maxBody = section.GetValue<long?>("MaxRequestBodyBytes") ?? new MercuryServerOptions().MaxRequestBodyBytes;
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody * 2);
+
+var app = builder.Build();
+app.MapMercuryServer();
+app.Lifetime.ApplicationStarted.Register(() =>
+    app.Logger.LogInformation("mercury-server listening on {Urls}; playground at /, OpenAI API at /v1.", string.Join(", ", app.Urls)));
+app.Run();
+
+internal static class ServerCommandLine
+{
+    private static readonly Dictionary<string, string> s_flags = new(StringComparer.Ordinal)
+    {
+        ["--model"] = "Mercury:Server:ModelPath",
+        ["--device"] = "Mercury:Server:Device",
+        ["--model-id"] = "Mercury:Server:ModelId",
+        ["--api-key"] = "Mercury:Server:ApiKey",
+        ["--max-concurrent"] = "Mercury:Server:MaxConcurrentRequests",
+        ["--max-queued"] = "Mercury:Server:MaxQueuedRequests",
+        ["--max-body-bytes"] = "Mercury:Server:MaxRequestBodyBytes",
+        ["--max-output-tokens"] = "Mercury:Server:MaxOutputTokens",
+        ["--urls"] = "urls",
+    };
+
+    /// <summary>Turns the short flags into configuration keys; anything else is refused with the list of flags.</summary>
+    public static string[] Normalize(string[] args)
+    {
+        var result = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] is "-h" or "--help")
+            {
+                Console.WriteLine("usage: mercury-server " + string.Join(" ", s_flags.Keys.Select(k => $"[{k} VALUE]")));
+                Environment.Exit(0);
+            }
+            if (!s_flags.TryGetValue(args[i], out string? key) || i + 1 >= args.Length)
+            {
+                Console.Error.WriteLine($"Unknown or incomplete option '{args[i]}'. Options: {string.Join(", ", s_flags.Keys)}.");
+                Environment.Exit(2);
+            }
+            result.Add($"--{key}={args[++i]}");
+        }
+        return [.. result];
+    }
+}
