@@ -19,6 +19,18 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 if (args.FirstOrDefault() == "parity") return Parity.Run(args[1..]);
+if (args.FirstOrDefault() is "-h" or "--help")
+{
+    Console.WriteLine("""
+        usage: mercury-bench [--model llada-512x8|llada-8b|dream-7b|llada-tiny|embedded|FOLDER] [--device cpu|cuda|auto] [--dtype f32|bf16|f16]
+                             [--prompt 256 | --prompt-text TEXT] [--gen 256] [--block 32] [--batch 1,4,16] [--runs 3] [--warmup 1]
+                             [--settings ar,nocache-1,dual-1,dual-thr0.9,dual-4] [--threads N] [--json FILE] [--smoke]
+               mercury-bench parity --fixtures DIR [--device cpu|cuda]
+        --prompt-text: a real instruction (chat-formatted when the tokenizer has ChatML tokens) instead of random prompt ids;
+        needs a model with a tokenizer (a folder or embedded). Random prompts make a trained model's confidence meaningless.
+        """);
+    return 0;
+}
 
 var options = BenchOptions.Parse(args);
 var device = TorchRuntime.ResolveDevice(options.Device);
@@ -27,6 +39,8 @@ Console.WriteLine($"mercury-bench  model {options.Model}  device {device}  dtype
                   $"prompt {options.PromptLength}  gen {options.GenLength}  block {options.BlockLength}  runs {options.Runs} (+{options.Warmup} warm-up)");
 
 using var model = LoadModel(options, device, dtype);
+int[]? promptText = options.PromptText is { } text ? EncodePrompt(options, text) : null;
+if (promptText is not null) Console.WriteLine($"prompt: {promptText.Length} tokens of real text");
 var settings = Setting.All(options.GenLength).Where(s => options.Settings is null || options.Settings.Contains(s.Name)).ToList();
 var rows = new List<Dictionary<string, object>>();
 Console.WriteLine($"{"setting",-14} {"batch",5} {"calls",6} {"tok/step",8} {"full ms",9} {"cached ms",9} {"e2e s",8} {"tok/s",9} {"vs AR",6} {"host MB",8}");
@@ -54,7 +68,7 @@ if (options.JsonPath is { } jsonPath)
     var report = new Dictionary<string, object>
     {
         ["date"] = DateTime.UtcNow.ToString("u"), ["machine"] = $"{Environment.MachineName}, {RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores",
-        ["device"] = device.ToString(), ["dtype"] = dtype.ToString(), ["model"] = options.Model, ["prompt_length"] = options.PromptLength,
+        ["device"] = device.ToString(), ["dtype"] = dtype.ToString(), ["model"] = options.Model, ["prompt_length"] = promptText?.Length ?? options.PromptLength, ["prompt_text"] = options.PromptText ?? "",
         ["gen_length"] = options.GenLength, ["block_length"] = options.BlockLength, ["runs"] = options.Runs, ["warmup"] = options.Warmup,
         ["threads"] = get_num_threads(), ["rows"] = rows,
     };
@@ -66,7 +80,7 @@ return 0;
 Measured Measure(Setting setting, int batch)
 {
     var random = new Random(1234);
-    var prompts = Enumerable.Range(0, batch).Select(_ => Enumerable.Range(0, options.PromptLength)
+    var prompts = Enumerable.Range(0, batch).Select(_ => promptText ?? Enumerable.Range(0, options.PromptLength)
         .Select(_ => random.Next(0, Math.Min(model.Config.VocabSize, model.Config.MaskTokenId))).ToArray()).ToArray();
     var seconds = new List<double>();
     var full = new List<double>();
@@ -126,6 +140,15 @@ static double Median(List<double> values)
     return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
 }
 
+static int[] EncodePrompt(BenchOptions options, string text)
+{
+    string folder = options.Model == "embedded" ? EmbeddedModel.Locate() : Directory.Exists(options.Model) ? options.Model
+        : throw new ArgumentException("--prompt-text needs a model with a tokenizer: a checkpoint folder or 'embedded'.");
+    var tokenizer = Mercury.AI.Engine.Tokenization.HuggingFaceTokenizer.FromFile(Path.Combine(folder, "tokenizer.json"));
+    bool chatMl = tokenizer.Encode("<|im_start|>").Count == 1;
+    return [.. tokenizer.Encode(chatMl ? $"<|im_start|>user\n{text}<|im_end|>\n<|im_start|>assistant\n" : text)];
+}
+
 static IDiffusionLanguageModel LoadModel(BenchOptions options, Device device, ScalarType dtype)
 {
     if (options.Model == "embedded") return ModelLoader.Load(EmbeddedModel.Locate(), new ModelLoadOptions { Device = device, DType = dtype });
@@ -164,6 +187,7 @@ internal sealed record BenchOptions
     public string Device { get; init; } = "cpu";
     public ScalarType? DType { get; init; }
     public int PromptLength { get; init; } = 256;
+    public string? PromptText { get; init; }
     public int GenLength { get; init; } = 256;
     public int BlockLength { get; init; } = 32;
     public int[] Batches { get; init; } = [1, 4, 16];
@@ -184,6 +208,7 @@ internal sealed record BenchOptions
                 "--device" => o with { Device = Next() },
                 "--dtype" => o with { DType = Next() switch { "f32" => ScalarType.Float32, "bf16" => ScalarType.BFloat16, "f16" => ScalarType.Float16, var d => throw new ArgumentException($"Unknown dtype {d}.") } },
                 "--prompt" => o with { PromptLength = int.Parse(Next()) },
+                "--prompt-text" => o with { PromptText = Next() },
                 "--gen" => o with { GenLength = int.Parse(Next()) },
                 "--block" => o with { BlockLength = int.Parse(Next()) },
                 "--batch" => o with { Batches = Next().Split(',').Select(int.Parse).ToArray() },
@@ -193,7 +218,7 @@ internal sealed record BenchOptions
                 "--json" => o with { JsonPath = Next() },
                 "--threads" => SetThreads(o, int.Parse(Next())),
                 "--smoke" => o with { Model = "llada-tiny", PromptLength = 8, GenLength = 16, BlockLength = 8, Batches = [1, 2], Runs = 1, Warmup = 0 },
-                var unknown => throw new ArgumentException($"Unknown option '{unknown}'. See the header of Program.cs."),
+                var unknown => throw new ArgumentException($"Unknown option '{unknown}'. See --help."),
             };
         }
         return o;
