@@ -68,7 +68,14 @@ public static class MercuryServerExtensions
         });
         if (options.EnablePlayground)
         {
-            app.MapGet("/", () => Results.Text(Playground.Html, "text/html; charset=utf-8"));
+            app.MapGet("/", (HttpResponse response) =>
+            {
+                // The preview iframe (srcdoc) inherits this policy: generated pages run their scripts but reach no network.
+                response.Headers.ContentSecurityPolicy =
+                    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:; frame-src 'self'";
+                response.Headers.XContentTypeOptions = "nosniff";
+                return Results.Text(Playground.Html, "text/html; charset=utf-8");
+            });
             app.MapGet("/playground", () => Results.Redirect("/"));
         }
         return app;
