@@ -25,7 +25,11 @@ public static class MercuryServerExtensions
         services.AddSingleton<RequestGate>();
         services.AddSingleton(sp => new ModelHost(
             chatClient is null
-                ? () => DiffusionChatClient.Load(new DiffusionChatClientOptions { ModelPath = options.ModelPath, Device = options.Device, ModelId = options.ModelId },
+                ? () => DiffusionChatClient.Load(new DiffusionChatClientOptions
+                {
+                    ModelPath = options.ModelPath, Device = options.Device, ModelId = options.ModelId,
+                    DefaultSystemPrompt = options.DefaultSystemPrompt ?? (options.ModelPath is null ? Mercury.AI.Engine.EmbeddedModel.SystemPrompt : null),
+                },
                     sp.GetRequiredService<ILoggerFactory>())
                 : () => chatClient(sp),
             options, sp.GetRequiredService<ILogger<ModelHost>>()));

@@ -28,6 +28,7 @@ internal static class ServerCommandLine
         ["--model"] = "Mercury:Server:ModelPath",
         ["--device"] = "Mercury:Server:Device",
         ["--model-id"] = "Mercury:Server:ModelId",
+        ["--system"] = "Mercury:Server:DefaultSystemPrompt",
         ["--api-key"] = "Mercury:Server:ApiKey",
         ["--max-concurrent"] = "Mercury:Server:MaxConcurrentRequests",
         ["--max-queued"] = "Mercury:Server:MaxQueuedRequests",

@@ -53,7 +53,7 @@ public static class Program
           train:     --steps 2200 --batch-size 16 --lr 3e-3 --warmup 50 --max-len 448 --d-model 192 --layers 4 --heads 3 --mlp 512
                      --minutes M (time-budgeted cosine) --export-only true
                      --device cpu --threads 2 --eval-every 200 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
-          eval:      --seen-limit 100 --unseen-limit 50 --rounds 4 --report <work>/eval.json
+          eval:      --seen-limit 100 --unseen-limit 50 --rounds 4 --offset 0 --block 32 --report <work>/eval.json
         """;
 
     private static void BuildCorpus(CliOptions o, string folder)
@@ -120,7 +120,7 @@ public static class Program
         new Evaluator(new EvalOptions
         {
             ModelFolder = model, CorpusFolder = corpus, SeenLimit = o.Int("seen-limit", 100), UnseenLimit = o.Int("unseen-limit", 50),
-            Rounds = o.Int("rounds", 4), Threads = o.Int("threads", 2), ReportPath = o.Get("report", Path.Combine(o.Get("work", "artifacts/training"), "eval.json")),
+            Rounds = o.Int("rounds", 4), Offset = o.Int("offset", 0), BlockLength = o.Int("block", 32), Threads = o.Int("threads", 2), ReportPath = o.Get("report", Path.Combine(o.Get("work", "artifacts/training"), "eval.json")),
         }).Run();
 }
 

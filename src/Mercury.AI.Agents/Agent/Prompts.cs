@@ -16,7 +16,7 @@ public static class Prompts
         "and keep any explanation short.";
 
     /// <summary>The system prompt of the compact style: the one the embedded model was trained with.</summary>
-    public const string CompactInstructions = "You are Mercury, a small coding model. Answer with one fenced code block.";
+    public const string CompactInstructions = Mercury.AI.Engine.EmbeddedModel.SystemPrompt;
 
     private const int MaxMessageChars = 1500;
     private const int StderrTailLines = 20;

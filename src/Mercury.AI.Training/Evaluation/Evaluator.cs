@@ -17,6 +17,10 @@ public sealed record EvalOptions
     /// <summary>How many held-out instances of seen templates / of unseen templates to generate for (the first N of each file).</summary>
     public int SeenLimit { get; init; } = 100;
     public int UnseenLimit { get; init; } = 50;
+    /// <summary>Skip this many tasks of each split first: e.g. tune sampler settings on tasks 300+ and report on the first 100.</summary>
+    public int Offset { get; init; }
+    /// <summary>Semi-autoregressive block length of the sampler.</summary>
+    public int BlockLength { get; init; } = 32;
     /// <summary>Generate → test → refine rounds in total (1 = pass@1 only).</summary>
     public int Rounds { get; init; } = 4;
     public long Seed { get; init; }
@@ -41,7 +45,7 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
 {
     private readonly TextWriter _log = log ?? Console.Out;
 
-    public const string SamplerDescription = "LLaDA low-confidence remasking, block 32, steps = answer length, temperature 0";
+    public string SamplerDescription => $"LLaDA low-confidence remasking, block {options.BlockLength}, steps = answer length, temperature 0";
 
     /// <summary>Answer canvas per kind: room for the longest reference answer of the kind plus EOS.</summary>
     public static int GenerationLength(CodingTask task) => task.Kind switch
@@ -67,8 +71,8 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
 
         var generator = new DiffusionGenerator(model, tokenizer);
         var timing = new Timing();
-        var seen = Evaluate("held-out instances of seen templates", corpus.HeldOutSeen.Take(options.SeenLimit).ToList(), generator, tokenizer, timing);
-        var unseen = Evaluate("unseen templates", corpus.Unseen.Take(options.UnseenLimit).ToList(), generator, tokenizer, timing);
+        var seen = Evaluate("held-out instances of seen templates", corpus.HeldOutSeen.Skip(options.Offset).Take(options.SeenLimit).ToList(), generator, tokenizer, timing);
+        var unseen = Evaluate("unseen templates", corpus.Unseen.Skip(options.Offset).Take(options.UnseenLimit).ToList(), generator, tokenizer, timing);
         var single = SingleRequestSpeed(generator, tokenizer, corpus.HeldOutSeen.Where(t => t.Kind == TaskKind.Python).Take(4));
         var report = new EvalReport(loss, accuracy, heldOutResult.TextAccuracy, seen, unseen, single.AnswerTokensPerSecond, single.CanvasTokensPerSecond,
             timing.AnswerTokens / timing.Seconds, timing.CanvasTokens / timing.Seconds, options.Threads, SamplerDescription);
@@ -154,7 +158,7 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
         {
             PromptTokens = prompt,
             MaxNewTokens = length,
-            Options = new DiffusionOptions { Seed = options.Seed, Overflow = PromptOverflow.TruncateStart },
+            Options = new DiffusionOptions { Seed = options.Seed, Overflow = PromptOverflow.TruncateStart, BlockLength = options.BlockLength },
         };
     }
 
