@@ -101,6 +101,10 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     public KvCache CreateCache(long batch, long capacity) =>
         new(Config.NumLayers, batch, capacity, Config.NumKeyValueHeads, Config.HeadDim, DType, Device);
 
+    /// <summary>Keys each query sees: the fed tokens, or the cache's filled part (all of it when columns are scattered).</summary>
+    private static long KeyLength(ForwardOptions options, long t) =>
+        options.Cache is not { } cache ? t : options.CacheColumns is not null ? cache.Capacity : Math.Max(cache.Length, options.Offset + t);
+
     public Tensor Forward(Tensor inputIds, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
@@ -115,6 +119,7 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
         bool ropeFloat32 = Config.RopeFullPrecision;
         var (cos, sin) = TransformerMath.RopeRows(_cos, _sin, b, t, options);
         var x = _embedding.index_select(0, inputIds.reshape(-1));                                  // [B·T, C]
+        var shared = TransformerMath.Shared(b, t, Config.NumHeads, Config.NumKeyValueHeads, Config.HeadDim, KeyLength(options, t), Device, options);
 
         for (int i = 0; i < _blocks.Length; i++)
         {
@@ -126,7 +131,7 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
             var qkvBias = w.FusedQkvBias ?? (w.Q.Bias is null ? null : cat([w.Q.Bias, w.K.Bias!, w.V.Bias!], 0));
             var qkv = F.linear(h, qkvWeight, qkvBias);                                            // [B·T, (H+2Hkv)·D]
             var attention = TransformerMath.Attention(qkv, b, t, i, Config.NumHeads, Config.NumKeyValueHeads, Config.HeadDim,
-                cos, sin, _rotate, ropeFloat32, options);                                         // [B·T, H·D]
+                cos, sin, _rotate, ropeFloat32, options, shared);                                 // [B·T, H·D]
             x = addmm(x, attention, _outputT[i] ?? w.Output.Weight.t(), 1, 1);                    // residual + o_proj
 
             h = w.FeedForwardNorm.Forward(x);

@@ -94,13 +94,25 @@ internal static class TransformerMath
         return (cosTable.narrow(0, options.Offset, length).view(1, length, 1, -1), sinTable.narrow(0, options.Offset, length).view(1, length, 1, -1));
     }
 
+    /// <summary>What every layer's attention shares in one forward, built once instead of once per layer: the attention
+    /// mask ([B, 1, 1, Tk] key mask, or [.., G·T, Tk] with the causal triangle) and the cache write index.</summary>
+    public readonly record struct SharedInputs(Tensor? Mask, Tensor? CacheIndex);
+
+    public static SharedInputs Shared(long b, long t, int heads, int kvHeads, int headDim, long keyLength, Device device, ForwardOptions options)
+    {
+        var mask = options.KeyMask?.view(b, 1, 1, -1);
+        if (options.Causal && t > 1) mask = CausalMask(t, keyLength, options.Offset, heads / kvHeads, device, mask);
+        var index = options.CacheColumns?.view(b, 1, t, 1).expand(b, kvHeads, t, headDim);                  // per-row columns
+        return new SharedInputs(mask, index);
+    }
+
     /// <summary>
     /// Self-attention from fused projections. <paramref name="qkv"/> is <c>[B·T, (H + 2Hkv)·D]</c>; returns the attention
     /// output <c>[B·T, H·D]</c>, ready for the output projection. About a dozen tensor ops: on a GPU a cached step is
     /// bound by per-op launch cost, so every view and cast here is deliberate.
     /// </summary>
     public static Tensor Attention(Tensor qkv, long b, long t, int layer, int heads, int kvHeads, int headDim, Tensor cos, Tensor sin,
-        Tensor rotate, bool ropeInFloat32, ForwardOptions options)
+        Tensor rotate, bool ropeInFloat32, ForwardOptions options, SharedInputs shared)
     {
         int qkHeads = heads + kvHeads;
         var all = qkv.view(b, t, qkHeads + kvHeads, headDim);                                          // [B, T, H+2Hkv, D]
@@ -119,9 +131,8 @@ internal static class TransformerMath
         {
             var (kc, vc) = cache.Layer(layer);                                                         // [B, Hkv, Tmax, D]
             long length;
-            if (options.CacheColumns is { } columns)
+            if (shared.CacheIndex is { } index)
             {
-                var index = columns.view(b, 1, t, 1).expand(b, kvHeads, t, headDim);                   // per-row columns
                 kc.scatter_(2, index, k);
                 vc.scatter_(2, index, v);
                 length = cache.Capacity;
@@ -140,9 +151,7 @@ internal static class TransformerMath
         // queries along the sequence axis gives [B, Hkv, groups·T, D] against [B, Hkv, Tk, D]. Exact, since every
         // query row attends independently.
         if (groups > 1) q = q.reshape(b, kvHeads, groups * t, headDim);
-        var mask = options.KeyMask?.view(b, 1, 1, -1);
-        if (options.Causal && t > 1) mask = CausalMask(t, keys.shape[2], options.Offset, groups, qkv.device, mask);
-        var o = F.scaled_dot_product_attention(q, keys, values, mask);                                // [B, Hkv, G·T, D]
+        var o = F.scaled_dot_product_attention(q, keys, values, shared.Mask);                                // [B, Hkv, G·T, D]
         if (groups > 1) o = o.view(b, heads, t, headDim);
         return o.permute(0, 2, 1, 3).reshape(b * t, (long)heads * headDim);                            // [B·T, H·D]
     }
