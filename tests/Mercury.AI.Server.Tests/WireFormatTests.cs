@@ -297,5 +297,10 @@ public sealed class WireFormatTests
         var (bad, error) = await PostAsync(server.Client, "v1/fim/completions", $$"""{"model": "{{Model}}", "suffix": "x"}""");
         Assert.Equal(HttpStatusCode.BadRequest, bad);
         Assert.Equal("prompt", (string)error["error"]!["param"]!);
+
+        // FIM reads the sampler knobs as chat does, through the provider's validation.
+        var (badKnob, knobError) = await PostAsync(server.Client, "v1/fim/completions", $$"""{"model": "{{Model}}", "prompt": "x", "algorithm": "telepathy"}""");
+        Assert.Equal(HttpStatusCode.BadRequest, badKnob);
+        Assert.Contains("telepathy", (string)knobError["error"]!["message"]!);
     }
 }

@@ -166,7 +166,7 @@ internal sealed class ContinuousBatch
         // Index tensors are fixed for the round: built once here, not per step.
         var round = new RoundIndex(starts, lengths, window, _shift, keyMask, positions, device);
 
-        for (int step = 0; _rows.Any(r => Active(r, lengths[_rows.IndexOf(r)])); step++)
+        for (int step = 0; Enumerable.Range(0, _rows.Count).Any(i => Active(_rows[i], lengths[i])); step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             double[] scored;

@@ -43,12 +43,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         ReadTools(body, options);
         options.ResponseFormat = ReadResponseFormat(body);
 
-        // Sampler knobs travel as the provider's AdditionalProperties keys; it validates them and names the bad one.
-        Knob(body, "steps", DiffusionChatOptions.StepsKey, options);
-        Knob(body, "block_length", DiffusionChatOptions.BlockLengthKey, options);
-        Knob(body, "algorithm", DiffusionChatOptions.AlgorithmKey, options);
-        Knob(body, "threshold", DiffusionChatOptions.ThresholdKey, options);
-        Knob(body, "cache", DiffusionChatOptions.CacheKey, options);
+        ReadKnobs(body, options);
 
         bool stream = Bool(body, "stream") ?? false;
         bool diffusing = Bool(body, "diffusing") ?? false;
@@ -196,9 +191,19 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         throw OpenAIError.Invalid("stop must be a string or an array of up to 4 strings.", "stop");
     }
 
-    private static void Knob(JsonElement body, string field, string key, ChatOptions options)
+    private static readonly (string Field, string Key)[] s_knobs =
+    [
+        ("steps", DiffusionChatOptions.StepsKey), ("block_length", DiffusionChatOptions.BlockLengthKey), ("algorithm", DiffusionChatOptions.AlgorithmKey),
+        ("threshold", DiffusionChatOptions.ThresholdKey), ("cache", DiffusionChatOptions.CacheKey),
+    ];
+
+    /// <summary>The sampler knobs of a body (chat or FIM) as the provider's AdditionalProperties keys; the provider
+    /// validates them and names the bad one.</summary>
+    internal static void ReadKnobs(JsonElement body, ChatOptions options)
     {
-        if (body.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null) options.AdditionalProperties![key] = value.Clone();
+        options.AdditionalProperties ??= [];
+        foreach (var (field, key) in s_knobs)
+            if (body.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null) options.AdditionalProperties[key] = value.Clone();
     }
 
     internal static string RequiredString(JsonElement o, string name, string? path = null)

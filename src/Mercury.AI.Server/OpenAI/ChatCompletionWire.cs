@@ -19,7 +19,7 @@ internal static class ChatCompletionWire
             ["content"] = calls.Count > 0 && text.Length == 0 ? null : text,
             ["refusal"] = null,
         };
-        if (calls.Count > 0) wireMessage["tool_calls"] = new JsonArray(calls.Select((c, i) => ToolCall(c, index: null)).ToArray<JsonNode?>());
+        if (calls.Count > 0) wireMessage["tool_calls"] = new JsonArray(calls.Select(c => ToolCall(c, index: null)).ToArray<JsonNode?>());
         return new JsonObject
         {
             ["id"] = id,

@@ -62,15 +62,8 @@ internal static class FimCompletionsEndpoint
         if (max < 1 || max > maxOutputTokens) throw OpenAIError.Invalid($"max_tokens must be between 1 and {maxOutputTokens} (was {max}).", "max_tokens");
 
         // The knobs go through the provider's reader, so FIM and chat accept and validate the same values.
-        var knobs = new ChatOptions { AdditionalProperties = [] };
-        foreach (var (field, key) in new[]
-        {
-            ("steps", DiffusionChatOptions.StepsKey), ("block_length", DiffusionChatOptions.BlockLengthKey), ("algorithm", DiffusionChatOptions.AlgorithmKey),
-            ("threshold", DiffusionChatOptions.ThresholdKey), ("cache", DiffusionChatOptions.CacheKey),
-        })
-        {
-            if (body.TryGetProperty(field, out var v) && v.ValueKind != JsonValueKind.Null) knobs.AdditionalProperties[key] = v.Clone();
-        }
+        var knobs = new ChatOptions();
+        ChatCompletionRequest.ReadKnobs(body, knobs);
         var options = new InfillOptions
         {
             MaxMiddleTokens = max,
