@@ -46,9 +46,20 @@ internal static class ChatOptionsMapper
     public static bool ReadStreamSnapshots(ChatOptions? options) =>
         options?.AdditionalProperties is { } props && (Read(props, DiffusionChatOptions.StreamSnapshotsKey, ToBool) ?? false);
 
-    public static DiffusionOptions ToDiffusionOptions(ChatOptions? options, DiffusionChatOptions knobs, ModelArchitecture architecture)
+    /// <summary>A model folder's sampler defaults as knobs; an algorithm name the client does not know is an error.</summary>
+    public static DiffusionChatOptions KnobsOf(GenerationConfig generation) => new()
     {
-        double temperature = options?.Temperature ?? 0;
+        Steps = generation.Steps,
+        BlockLength = generation.BlockLength,
+        Threshold = generation.Threshold,
+        Cache = generation.Cache,
+        Algorithm = generation.Algorithm is not { } name ? null : ToEnum<DiffusionAlgorithm>(name)
+            ?? throw new ArgumentException($"{GenerationConfig.FileName}: unknown algorithm '{name}' ({string.Join(", ", Enum.GetNames<DiffusionAlgorithm>())})."),
+    };
+
+    public static DiffusionOptions ToDiffusionOptions(ChatOptions? options, DiffusionChatOptions knobs, ModelArchitecture architecture, double? defaultTemperature = null)
+    {
+        double temperature = options?.Temperature ?? defaultTemperature ?? 0;
         if (!double.IsFinite(temperature) || temperature < 0)
             throw new ArgumentException($"ChatOptions.Temperature must be a finite number ≥ 0 (was {temperature}).", nameof(options));
         if (options?.TopP is { } topP && !(topP > 0 && topP <= 1))

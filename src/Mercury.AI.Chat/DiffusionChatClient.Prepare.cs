@@ -26,11 +26,11 @@ public sealed partial class DiffusionChatClient
         ArgumentNullException.ThrowIfNull(messages);
         if (options?.ModelId is { Length: > 0 } requested && !string.Equals(requested, ModelId, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"This client serves model '{ModelId}'; ChatOptions.ModelId asked for '{requested}'.", nameof(options));
-        int maxTokens = options?.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
+        int maxTokens = options?.MaxOutputTokens ?? _defaultMaxOutputTokens;
         if (maxTokens < 1) throw new ArgumentException($"ChatOptions.MaxOutputTokens must be at least 1 (was {maxTokens}).", nameof(options));
 
-        var knobs = ChatOptionsMapper.ReadKnobs(options, _options.Diffusion);
-        var diffusion = ChatOptionsMapper.ToDiffusionOptions(options, knobs, _backend.Config.Architecture);
+        var knobs = ChatOptionsMapper.ReadKnobs(options, _knobDefaults);
+        var diffusion = ChatOptionsMapper.ToDiffusionOptions(options, knobs, _backend.Config.Architecture, _defaultTemperature);
         // Escape hatch (ChatOptions.RawRepresentationFactory): engine options as the base; ChatOptions values set win.
         if (options?.RawRepresentationFactory?.Invoke(this) is DiffusionOptions raw)
             diffusion = raw with
@@ -60,6 +60,7 @@ public sealed partial class DiffusionChatClient
             Instructions = instructions,
             Tools = tools,
             RequireToolCall = options?.ToolMode is RequiredChatToolMode,
+            RequiredToolName = (options?.ToolMode as RequiredChatToolMode)?.RequiredFunctionName,
             AssistantPrefix = prefix,
         };
         var history = messages.ToList();

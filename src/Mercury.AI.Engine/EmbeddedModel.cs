@@ -10,10 +10,6 @@ public static class EmbeddedModel
     public const string Name = "mercury-coder-tiny";
     public const string EnvironmentVariable = "MERCURY_MODEL_PATH";
 
-    /// <summary>The system prompt of the embedded model's code examples. A tiny model only follows the format it was
-    /// trained on, so callers that serve it (server, agent host) send this one.</summary>
-    public const string SystemPrompt = "You are Mercury, a small coding model. Answer with one fenced code block.";
-
     /// <summary>The model folder, or null when it cannot be found.</summary>
     public static string? TryLocate()
     {

@@ -16,7 +16,7 @@ public static partial class ChatFormat
     /// <summary>The special tokens, in id order (0..3).</summary>
     public static readonly string[] SpecialTokens = [EndOfText, ImStart, ImEnd, Mask];
 
-    public const string CoderSystem = Mercury.AI.Engine.EmbeddedModel.SystemPrompt;
+    public const string CoderSystem = "You are Mercury, a small coding model. Answer with one fenced code block.";
 
     public const string AgentSystem =
         "You are Mercury, a coding agent. Tools: read_file(path), list_dir(path), run_tests(path), search_code(query). " +
