@@ -31,6 +31,10 @@ public static class Program
             case "tokenizer": TrainTokenizer(o, corpus, tokenizerPath); break;
             case "train": new Trainer(TrainingOptions(o, work, corpus, tokenizerPath, model)).Run(); break;
             case "eval": Evaluate(o, corpus, model); break;
+            case "selfcheck":
+                return Corpus.Programs.ProgramSelfCheck.RunAsync(o.Int("count", 30), o.Int("seed", 1),
+                    o.Get("langs", "python,javascript").Split(',').Select(l => l switch { "python" => Corpus.Programs.Lang.Python, "javascript" => Corpus.Programs.Lang.JavaScript, _ => Corpus.Programs.Lang.CSharp }),
+                    Console.Out).GetAwaiter().GetResult() == 0 ? 0 : 1;
             case "all":
                 BuildCorpus(o, corpus);
                 TrainTokenizer(o, corpus, tokenizerPath);
