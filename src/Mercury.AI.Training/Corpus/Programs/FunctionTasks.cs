@@ -5,7 +5,10 @@ namespace Mercury.AI.Training.Corpus.Programs;
 /// <summary>One function task: the instruction, the reference code (the answer), and visible and hidden tests in the
 /// agent host's job format, all from one <see cref="FunctionProgram"/>.</summary>
 public sealed record FunctionTask(Lang Lang, string Composition, string Name, string Instruction, string Code,
-    IReadOnlyList<TestFile> Tests, IReadOnlyList<TestFile> HiddenTests, FunctionProgram Program);
+    IReadOnlyList<TestFile> Tests, IReadOnlyList<TestFile> HiddenTests, FunctionProgram Program, string ClassName, bool Arrays)
+{
+    public string Fenced => $"```{Values.Tag(Lang)}\n{Code.TrimEnd('\n')}\n```";
+}
 
 /// <summary>Draws random compositions and turns them into tasks with varied phrasing.</summary>
 public static class FunctionTasks
@@ -83,7 +86,8 @@ public static class FunctionTasks
         var visible = cases.Take(3).ToList();
         var hidden = cases.Skip(3).ToList();
         return new FunctionTask(lang, program.Composition, name, instruction, code,
-            [TestFileFor(lang, program, call, name, visible, arrays, hidden: false)], [TestFileFor(lang, program, call, name, hidden, arrays, hidden: true)], program);
+            [TestFileFor(lang, program, call, name, visible, arrays, hidden: false)], [TestFileFor(lang, program, call, name, hidden, arrays, hidden: true)], program,
+            className, arrays);
     }
 
     /// <summary>4–7 distinct argument sets whose results are not all equal, every value inside 32 bits.</summary>

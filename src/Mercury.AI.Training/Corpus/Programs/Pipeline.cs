@@ -229,6 +229,45 @@ public sealed class Pipeline(Source source, string sourceParam, IReadOnlyList<(C
         }
     }
 
+    /// <summary>A plausible wrong version: one constant off by one, one condition or map or finisher swapped, or one
+    /// step left out — the kind of slip a model makes, for refinement examples.</summary>
+    public Pipeline? Mutate(Random r)
+    {
+        switch (r.Next(5))
+        {
+            case 0 when filters.Any(f => f.Consts.Any(b => b.Param is null && b.Spec.Kind == ConstKind.Int)):
+            {
+                int i = filters.Select((f, i) => (f, i)).Where(x => x.f.Consts.Any(b => b.Param is null && b.Spec.Kind == ConstKind.Int)).Select(x => x.i).First();
+                var bounds = filters[i].Consts.Select(b => b.Param is null && b.Spec.Kind == ConstKind.Int ? b with { Value = (long)b.Value + (r.Next(2) == 0 ? 1 : -1) } : b).ToArray();
+                return With(filters.Select((f, j) => j == i ? (f.Cond, bounds) : f).ToList(), map, finisher, mapped);
+            }
+            case 1 when filters.Count > 0:
+            {
+                int i = r.Next(filters.Count);
+                var others = Primitives.CondsFor(source.Elem).Where(c => c.Id != filters[i].Cond.Id && c.Consts.Length == filters[i].Consts.Length
+                    && c.Consts.Select(x => x.Kind).SequenceEqual(filters[i].Cond.Consts.Select(x => x.Kind))).ToList();
+                if (others.Count == 0) return null;
+                var swapped = Pick(r, others);
+                return With(filters.Select((f, j) => j == i ? (swapped, f.Consts.Select((b, k) => b with { Spec = swapped.Consts[k] }).ToArray()) : f).ToList(), map, finisher, mapped);
+            }
+            case 2 when filters.Count > 0:
+                return With(filters.Where((_, j) => j != r.Next(filters.Count)).ToList(), map, finisher, mapped);
+            case 3 when map is { } m:
+            {
+                var others = Primitives.MapsFor(source.Elem).Where(x => x.Id != m.Map.Id && x.Out == m.Map.Out && x.Consts.Length == m.Consts.Length).ToList();
+                if (others.Count > 0) return With(filters, (Pick(r, others), m.Consts), finisher, mapped);
+                return mapped == source.Elem ? With(filters, null, finisher, mapped) : null; // leave the map out
+            }
+            default:
+            {
+                var others = Primitives.FinishersFor(mapped).Where(f => f.Id != finisher.Id && f.Out == finisher.Out && (map is null || f.AllowsMap)).ToList();
+                return others.Count == 0 ? null : With(filters, map, Pick(r, others), mapped);
+            }
+        }
+    }
+
+    private Pipeline With(IReadOnlyList<(Cond, Bound[])> f, (MapOp, Bound[])? m, Finisher fin, VType mappedType) => new(source, sourceParam, f, m, fin, mappedType);
+
     internal static string Fill(string phrase, Bound[] consts) =>
         phrase.Replace("{k}", consts.Length > 0 ? consts[0].Phrase : "").Replace("{j}", consts.Length > 1 ? consts[1].Phrase : "");
 

@@ -41,4 +41,36 @@ public static class ProgramSelfCheck
         log.WriteLine($"self-check: {ran} tasks, {failures} failed");
         return failures;
     }
+
+    /// <summary>The same for pages: each drawn page against its own browser tests in the Chromium runner.</summary>
+    public static async Task<int> RunPagesAsync(int count, int seed, TextWriter log, CancellationToken cancellationToken = default)
+    {
+        var runner = LanguageRunners.CreateDefault(SandboxFactory.Create(new SandboxOptions())).Get("html");
+        var r = new Random(seed);
+        int failures = 0;
+        string work = Directory.CreateTempSubdirectory("mercury-selfcheck-").FullName;
+        try
+        {
+            for (int i = 0; i < count; i++)
+            {
+                var components = i < Corpus.CorpusBuilder.Demos.Length
+                    ? Corpus.CorpusBuilder.Demos[i].Components.Select(id => Pages.PageComponents.All.Single(c => c.Id == id)).ToList()
+                    : Pages.PageBuilder.DrawComponents(r);
+                var page = Pages.PageBuilder.Make(components, r);
+                var result = await runner.RunAsync(page.Page, [page.Tests], Path.Combine(work, $"p{i}"), cancellationToken);
+                if (!result.Passed)
+                {
+                    failures++;
+                    log.WriteLine($"FAIL {page.Composition}\n{page.Instruction}\n{page.Page}\n{page.Tests.Content}\n" +
+                        $"{string.Join("\n", result.Tests.Where(t => !t.Passed).Select(t => t.Name + ": " + t.Message))}\n{result.Stderr}\n----");
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(work, true);
+        }
+        log.WriteLine($"page self-check: {count} pages, {failures} failed");
+        return failures;
+    }
 }
