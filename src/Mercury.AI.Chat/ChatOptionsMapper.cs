@@ -40,7 +40,19 @@ internal static class ChatOptionsMapper
         knobs.Threshold = Read(props, DiffusionChatOptions.ThresholdKey, ToDouble) ?? knobs.Threshold;
         knobs.Cache = Read(props, DiffusionChatOptions.CacheKey, ToEnum<CacheMode>) ?? knobs.Cache;
         knobs.CfgScale = Read(props, DiffusionChatOptions.CfgScaleKey, ToDouble) ?? knobs.CfgScale;
-        return knobs.Over(defaults);
+        return Merge(knobs, defaults);
+    }
+
+    /// <summary>The request's knobs over the defaults, where the sampler (algorithm and threshold) is chosen as one: a
+    /// request naming a non-threshold algorithm does not inherit a default threshold, and a request giving only a
+    /// threshold gets the family's threshold sampler rather than a default algorithm that takes none.</summary>
+    public static DiffusionChatOptions Merge(DiffusionChatOptions request, DiffusionChatOptions defaults)
+    {
+        var merged = request.Over(defaults);
+        if (request.Algorithm is { } algorithm && request.Threshold is null && algorithm is not (DiffusionAlgorithm.ConfidenceThreshold or DiffusionAlgorithm.DreamThreshold))
+            merged.Threshold = null;
+        if (request.Threshold is not null && request.Algorithm is null) merged.Algorithm = null;
+        return merged;
     }
 
     public static bool ReadStreamSnapshots(ChatOptions? options) =>

@@ -2,6 +2,7 @@ using System.Globalization;
 using Mercury.AI.Engine.Tokenization;
 using Mercury.AI.Training.Corpus;
 using Mercury.AI.Training.Corpus.Programs;
+using Mercury.AI.Training.Evaluation;
 using Mercury.AI.Training.Tokenization;
 using Mercury.AI.Training.Training;
 
@@ -30,6 +31,14 @@ public static class Program
             case "corpus": BuildCorpus(o, corpus); break;
             case "tokenizer": TrainTokenizer(o, corpus, tokenizerPath); break;
             case "train": new Trainer(TrainingOptions(o, work, corpus, tokenizerPath, model)).Run(); break;
+            case "eval":
+                new Evaluator(new EvalOptions
+                {
+                    ModelFolder = model, CorpusFolder = corpus, Limit = o.Int("limit", 60), Offset = o.Int("offset", 0), Threads = o.Int("threads", 2),
+                    Samplers = o.Get("samplers", "default").Split(','), Parts = o.Get("parts", "functions,pages,tools,v1,speed").Split(',').ToHashSet(),
+                    ReportPath = o.Get("report", Path.Combine(work, "eval.json")),
+                }).RunAsync().GetAwaiter().GetResult();
+                break;
             case "selfcheck" when o.Get("langs", "") == "html":
                 return ProgramSelfCheck.RunPagesAsync(o.Int("count", 20), o.Int("seed", 1), Console.Out).GetAwaiter().GetResult() == 0 ? 0 : 1;
             case "selfcheck":
@@ -49,13 +58,14 @@ public static class Program
     }
 
     private const string Usage = """
-        usage: Mercury.AI.Training corpus|tokenizer|train|selfcheck|all [options]
+        usage: Mercury.AI.Training corpus|tokenizer|train|eval|selfcheck|all [options]
           common:    --work artifacts/training  --corpus <work>/corpus  --tokenizer <work>/tokenizer.json  --model models/mercury-coder-tiny
           corpus:    --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
           tokenizer: --vocab-size 3072
           train:     --steps N --batch-size 16 --lr 3e-3 --warmup 100 --max-len 1024 --d-model 256 --layers 5 --heads 4 --mlp 704
                      --minutes M (time-budgeted cosine) --export-only true
                      --device cpu --threads 2 --eval-every 500 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
+          eval:      --limit 60 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,speed --report <work>/eval.json
           selfcheck: --count 30 --seed 1 --langs python,javascript,csharp   (reference solutions of drawn tasks against their tests, sandboxed)
         """;
 

@@ -77,6 +77,20 @@ public class GenerationConfigTests
     }
 
     [Fact]
+    public async Task A_request_choosing_another_sampler_does_not_inherit_the_folder_threshold()
+    {
+        var (backend, client) = ClientWith(Folder);
+        using var _ = client;
+        await client.GetResponseAsync("hi", new ChatOptions { AdditionalProperties = new() { [DiffusionChatOptions.AlgorithmKey] = "low_confidence" } });
+        Assert.Equal(new LowConfidenceRemasking(), Assert.Single(backend.Requests).Options.Policy);
+        var dreamLike = GenerationConfig.FromJson(new JsonObject { ["alg"] = "low_confidence" });
+        var (backend2, client2) = ClientWith(dreamLike);
+        using var __ = client2;
+        await client2.GetResponseAsync("hi", new ChatOptions { AdditionalProperties = new() { [DiffusionChatOptions.ThresholdKey] = 0.7 } });
+        Assert.Equal(new ConfidenceThresholdRemasking(0.7), Assert.Single(backend2.Requests).Options.Policy);
+    }
+
+    [Fact]
     public async Task Compact_tool_format_writes_one_signature_line_per_function()
     {
         var (backend, client) = ClientWith(Folder);
