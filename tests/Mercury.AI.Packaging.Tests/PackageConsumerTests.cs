@@ -18,7 +18,7 @@ public sealed class PackageConsumerTests(PackagedConsumer packages)
     private static readonly string[] PackedProjects = ["Mercury.AI.Engine", "Mercury.AI.Chat", "Mercury.AI.Chat.SemanticKernel", "Mercury.AI.Models.CoderTiny"];
 
     [Fact]
-    public void Pack_writes_a_package_with_a_readme_for_every_packable_project()
+    public void Pack_at_the_root_writes_a_package_with_a_readme_for_every_packable_project_to_nuget()
     {
         Assert.True(packages.Pack.Succeeded, packages.Pack.ToString());
         var packable = Directory.GetFiles(Path.Combine(packages.RepoRoot, "src"), "*.csproj", SearchOption.AllDirectories)

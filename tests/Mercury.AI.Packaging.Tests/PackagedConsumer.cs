@@ -10,8 +10,9 @@ public sealed class PackagesCollection : ICollectionFixture<PackagedConsumer>
 }
 
 /// <summary>
-/// Done once for all package tests, as CI does it: `dotnet pack` the repository (with a version no cache can hold yet)
-/// into a feed folder, copy samples/NuGetConsumer to a temp folder outside the repository (no Directory.Build.*
+/// Done once for all package tests, as CI does it: `dotnet pack` at the root of a copy of the repository (with a version
+/// no cache can hold yet; the copy, without build outputs, keeps the pack's restore and Release build away from the
+/// clone's own obj/ folders while other test projects build), which writes the packages to its nuget/ folder; copy samples/NuGetConsumer to a temp folder outside the repository (no Directory.Build.*
 /// above it), give it a nuget.config with that feed for Mercury.AI.* and the repository's own feeds for third-party
 /// packages, an empty package cache of its own (so no stale Mercury.AI.* package is used; the user's cache serves as a
 /// read-only fallback for third-party packages), then `dotnet publish` it and run it from the publish folder with the
@@ -26,6 +27,9 @@ public sealed class PackagedConsumer : IDisposable
 
     public string RepoRoot { get; }
     public string Work { get; }
+
+    /// <summary>The copy of the repository that is packed.</summary>
+    public string Snapshot { get; }
     public string Feed { get; }
     public string Consumer { get; }
     public string Publish { get; }
@@ -44,14 +48,15 @@ public sealed class PackagedConsumer : IDisposable
     {
         RepoRoot = FindRepoRoot();
         Work = Directory.CreateTempSubdirectory("mercury-packages-").FullName;
-        AssertOutsideAnyBuildTree(Work, RepoRoot);
-        Feed = Directory.CreateDirectory(Path.Combine(Work, "feed")).FullName;
+        Snapshot = Path.Combine(Work, "repo");
+        CopyRepository(RepoRoot, Snapshot);
+        Feed = Path.Combine(Snapshot, "nuget");
         Consumer = Directory.CreateDirectory(Path.Combine(Work, "consumer")).FullName;
+        AssertOutsideAnyBuildTree(Consumer, RepoRoot);
         Publish = Path.Combine(Work, "publish");
         Version = $"0.1.0-ci.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
 
-        Pack = DotnetCli.Run(RepoRoot, BuildTimeout, "pack", "Mercury.AI.sln", "-c", "Release", "--disable-build-servers",
-            $"-p:Version={Version}", $"-p:PackageOutputPath={Feed}");
+        Pack = DotnetCli.Run(Snapshot, BuildTimeout, "pack", "--disable-build-servers", $"-p:Version={Version}");
         if (!Pack.Succeeded) return;
 
         foreach (string file in new[] { "NuGetConsumer.csproj", "Program.cs" })
@@ -127,6 +132,18 @@ public sealed class PackagedConsumer : IDisposable
             .Select(f => Path.Combine(f.Name, relative)).First(File.Exists);
     }
 
+    /// <summary>The repository's files without build outputs, packages or git metadata.</summary>
+    private static void CopyRepository(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.GetFiles(from))
+            if (Path.GetFileName(file) != ".git" && !file.EndsWith(".nupkg", StringComparison.Ordinal) && !file.EndsWith(".snupkg", StringComparison.Ordinal))
+                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        foreach (string folder in Directory.GetDirectories(from))
+            if (Path.GetFileName(folder) is not ("bin" or "obj" or ".git" or ".vs" or ".device" or "TestResults" or "artifacts"))
+                CopyRepository(folder, Path.Combine(to, Path.GetFileName(folder)));
+    }
+
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -134,11 +151,11 @@ public sealed class PackagedConsumer : IDisposable
         throw new DirectoryNotFoundException($"No Mercury.AI.sln above {AppContext.BaseDirectory}.");
     }
 
-    private static void AssertOutsideAnyBuildTree(string work, string repoRoot)
+    private static void AssertOutsideAnyBuildTree(string consumer, string repoRoot)
     {
-        if (Path.GetFullPath(work).StartsWith(Path.GetFullPath(repoRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new InvalidOperationException($"The temp folder {work} is inside the repository; set TMPDIR elsewhere.");
-        for (var dir = new DirectoryInfo(work); dir is not null; dir = dir.Parent)
+        if (Path.GetFullPath(consumer).StartsWith(Path.GetFullPath(repoRoot) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            throw new InvalidOperationException($"The temp folder {consumer} is inside the repository; set TMPDIR elsewhere.");
+        for (var dir = new DirectoryInfo(consumer); dir is not null; dir = dir.Parent)
             foreach (string inherited in new[] { "Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props" })
                 if (File.Exists(Path.Combine(dir.FullName, inherited)))
                     throw new InvalidOperationException($"{Path.Combine(dir.FullName, inherited)} would be inherited by the consumer; set TMPDIR elsewhere.");
