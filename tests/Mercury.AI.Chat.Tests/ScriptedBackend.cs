@@ -110,6 +110,16 @@ internal sealed class ScriptedBackend(Func<string, string> script) : IDiffusionB
     {
     }
 
+    /// <summary>A script that writes <paramref name="answer"/> from wherever the prompt's assistant turn has got to (the
+    /// answer so far follows the assistant header when a skeleton decoder asks for one segment at a time); nothing
+    /// when the answer so far is not a start of it.</summary>
+    public static Func<string, string> Continuing(string answer) => prompt =>
+    {
+        const string header = "<|im_start|>assistant\n";
+        string soFar = prompt[(prompt.LastIndexOf(header, StringComparison.Ordinal) + header.Length)..];
+        return answer.StartsWith(soFar, StringComparison.Ordinal) ? answer[soFar.Length..] : "";
+    };
+
     public static DiffusionChatClient Client(Func<string, string> script, DiffusionChatClientOptions? options = null) =>
         new(new ScriptedBackend(script), options, null, "scripted-model");
 

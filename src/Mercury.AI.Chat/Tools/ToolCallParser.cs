@@ -66,5 +66,5 @@ internal static partial class ToolCallParser
         }
     }
 
-    private static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
+    internal static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
 }
