@@ -43,18 +43,8 @@ public sealed partial class DiffusionChatClient
     private async Task<ChatResponse> GuidedToolCallAsync(PreparedChat prepared, GuidedRun run, DateTimeOffset created, CancellationToken cancellationToken)
     {
         var segments = Segments(run);
-        var (name, written) = prepared.RequiredToolName is { } fixedName
-            ? (fixedName, fixedName)
-            : await RequiredToolCall.ChooseNameAsync(prepared.Tools, segments, _logger, cancellationToken).ConfigureAwait(false);
-        if (name is null)
-        {
-            var unknown = new FunctionCallContent(ToolCallParser.NewCallId(), written.Length > 0 ? written : "invalid_tool_call")
-            {
-                Exception = new InvalidOperationException(
-                    $"The model named '{written}', which is not a declared function ({string.Join(", ", prepared.Tools.Select(t => t.Name))})."),
-            };
-            return Response("", [unknown], ChatFinishReason.ToolCalls, run, created, null);
-        }
+        string name = prepared.RequiredToolName
+            ?? await RequiredToolCall.ChooseNameAsync(prepared.Tools, segments, _logger, cancellationToken).ConfigureAwait(false);
         var schema = prepared.Tools.First(t => t.Name == name).JsonSchema;
         var decoder = new JsonSkeletonDecoder(segments, _logger);
         string arguments = await decoder.DecodeAsync(RequiredToolCall.ArgumentsLead(name), schema, cancellationToken).ConfigureAwait(false);

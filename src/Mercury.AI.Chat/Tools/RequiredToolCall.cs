@@ -27,10 +27,11 @@ internal static class RequiredToolCall
     /// <summary>
     /// The declared function the model names after <see cref="NameLead"/>: the only one when one is declared; else the
     /// model writes the name and each pass narrows the candidates to those sharing the longest start with what it wrote,
-    /// fixes their common start and lets it go on, until one is left or it names one exactly (ignoring case). Null when
-    /// what it wrote starts no declared name; <c>Written</c> then holds it.
+    /// fixes their common start and lets it go on, until one is left or it names one exactly (ignoring case). When what
+    /// it writes starts none of the candidates still possible, the first of them (in declaration order) is taken and a
+    /// warning names what it wrote: the call is always of a declared function.
     /// </summary>
-    public static async Task<(string? Name, string Written)> ChooseNameAsync(IReadOnlyList<AIFunctionDeclaration> tools, SegmentDecoder decode,
+    public static async Task<string> ChooseNameAsync(IReadOnlyList<AIFunctionDeclaration> tools, SegmentDecoder decode,
         ILogger logger, CancellationToken cancellationToken)
     {
         var candidates = tools.Select(t => t.Name).Distinct(StringComparer.Ordinal).ToList();
@@ -40,18 +41,19 @@ internal static class RequiredToolCall
             var segment = await decode(NameLead + fixedStart, NameTokens, ["\""], cancellationToken).ConfigureAwait(false);
             string text = fixedStart + segment.Text;
             string? exact = candidates.FirstOrDefault(c => c == text) ?? candidates.FirstOrDefault(c => string.Equals(c, text, StringComparison.OrdinalIgnoreCase));
-            if (exact is not null) return (exact, text);
+            if (exact is not null) return exact;
             int best = candidates.Max(c => JsonSkeletonDecoder.CommonPrefix(c, text));
             if (best <= fixedStart.Length)
             {
-                if (segment.Exhausted) break; // no room left to tell them apart: the first of those still possible
-                logger.LogWarning("Required tool call: the model named '{Written}', which starts none of {Tools}", text, string.Join(", ", candidates));
-                return (null, text);
+                if (!segment.Exhausted)
+                    logger.LogWarning("Required tool call: the model wrote '{Written}', which starts none of {Tools}; calling {Tool}",
+                        text, string.Join(", ", candidates), candidates[0]);
+                break;
             }
             candidates = candidates.Where(c => JsonSkeletonDecoder.CommonPrefix(c, text) == best).ToList();
             fixedStart = candidates.Aggregate((a, b) => a[..JsonSkeletonDecoder.CommonPrefix(a, b)]);
         }
-        return (candidates[0], candidates[0]);
+        return candidates[0];
     }
 
     /// <summary>Whether a freely written call is what the request required: a declared (or the required) function,

@@ -66,5 +66,5 @@ internal static partial class ToolCallParser
         }
     }
 
-    internal static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
+    private static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..24];
 }
