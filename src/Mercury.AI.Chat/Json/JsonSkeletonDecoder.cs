@@ -275,7 +275,7 @@ internal sealed partial class JsonSkeletonDecoder(SegmentDecoder decode, ILogger
             case "object":
                 var properties = schema.TryGetProperty("properties", out var p) && p.ValueKind == JsonValueKind.Object ? p : default;
                 _json.Append('{');
-                var names = schema.TryGetProperty("required", out _) ? Members(schema, properties) : [];
+                var names = Members(schema, properties);
                 for (int i = 0; i < names.Count; i++)
                 {
                     if (i > 0) _json.Append(", ");

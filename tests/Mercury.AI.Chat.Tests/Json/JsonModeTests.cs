@@ -99,6 +99,28 @@ public class JsonModeTests
     }
 
     [Fact]
+    public async Task Without_required_every_property_is_written_arrays_stop_at_16_items_and_deep_nesting_gets_defaults()
+    {
+        var schema = JsonDocument.Parse("""
+            {"type":"object","properties":{"n":{"type":"integer","exclusiveMinimum":5},"xs":{"type":"array","items":{"type":"integer"}},
+             "deep":{"type":"object","properties":{"a":{"type":"object","properties":{"b":{"type":"object","properties":{"c":{"type":"object","properties":
+               {"d":{"type":"object","properties":{"e":{"type":"object","properties":{"f":{"type":"object","properties":{"g":{"type":"integer","default":3}}}}}}}}}}}}}}}}}
+            """).RootElement;
+        using var client = ScriptedBackend.Client(prompt =>
+            prompt.EndsWith("\"n\": ", StringComparison.Ordinal) ? "4.9," :
+            prompt.EndsWith("[", StringComparison.Ordinal) || prompt.EndsWith(", ", StringComparison.Ordinal) ? "1, 1" : // an item
+            prompt.EndsWith("1", StringComparison.Ordinal) ? ", 1" : "", // after an item: always one more
+            new DiffusionChatClientOptions { JsonAttempts = 0 });
+        var response = await client.GetResponseAsync("?", Schema(schema, maxTokens: 400));
+
+        using var json = JsonDocument.Parse(response.Text);
+        Assert.Equal(["n", "xs", "deep"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(6, json.RootElement.GetProperty("n").GetInt32());
+        Assert.Equal(16, json.RootElement.GetProperty("xs").GetArrayLength());
+        Assert.Contains("\"f\": {\"g\": 3}", response.Text);
+    }
+
+    [Fact]
     public async Task A_short_budget_still_gives_every_required_key_and_says_length()
     {
         using var client = ScriptedBackend.Client(_ => new string('a', 400));
@@ -159,7 +181,9 @@ public class JsonModeTests
     {
         using var client = DiffusionChatClient.Load(RealModel.Options("llada-tiny"));
         var schema = JsonDocument.Parse("""{"type":"object","properties":{"a":{"type":"integer"},"b":{"type":"string"}},"required":["a","b"]}""").RootElement;
-        var response = await client.GetResponseAsync(RealModel.Prompts(1)[0], Schema(schema, maxTokens: 24));
+        var options = Schema(schema, maxTokens: 12);
+        options.AdditionalProperties = new() { [DiffusionChatOptions.StepsKey] = 4 }; // a few forward calls per segment keep it short
+        var response = await client.GetResponseAsync(RealModel.Prompts(1)[0], options);
         Assert.Null(JsonOutput.Validate(response.Text, schema, out string? error) is null ? error : null);
     }
 

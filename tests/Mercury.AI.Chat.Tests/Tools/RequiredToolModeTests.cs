@@ -59,10 +59,12 @@ public class RequiredToolModeTests
         Assert.Equal("{\"city\":\"Oslo\",\"days\":5}", JsonSerializer.Serialize(call.Arguments));
     }
 
-    [Fact]
-    public async Task RequireAny_takes_the_declared_function_the_model_names()
+    [Theory]
+    [InlineData("get_ti")]
+    [InlineData("GET_TIME")]
+    public async Task RequireAny_takes_the_declared_function_the_model_names(string written)
     {
-        var backend = new ScriptedBackend(prompt => prompt.EndsWith(RequiredToolCall.NameLead, StringComparison.Ordinal) ? "get_ti" : "UTC\"");
+        var backend = new ScriptedBackend(prompt => prompt.EndsWith(RequiredToolCall.NameLead, StringComparison.Ordinal) ? written : "UTC\"");
         using var client = ScriptedBackend.Client(backend, new DiffusionChatClientOptions { JsonAttempts = 0 });
         var call = SingleCall(await client.GetResponseAsync("Time?", Require(ChatToolMode.RequireAny, Weather, Time, Launch)));
         Assert.Equal("get_time", call.Name);
