@@ -179,7 +179,8 @@ internal sealed partial class JsonSkeletonDecoder(SegmentDecoder decode, ILogger
         _json.Append('"');
         var segment = await SegmentAsync(StringTokens, Quote).ConfigureAwait(false);
         string text = StringContent(segment.Text);
-        if (Count(schema, "maxLength") is { } max && text.Length > max) text = text[..max];
+        if (Count(schema, "maxLength") is { } max && text.Length > max)
+            text = text[..(max > 0 && char.IsHighSurrogate(text[max - 1]) ? max - 1 : max)]; // never half a surrogate pair
         _json.Append(Encode(text)[1..]);
     }
 
