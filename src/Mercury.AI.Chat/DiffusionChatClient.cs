@@ -24,7 +24,10 @@ namespace Mercury.AI.Chat;
 /// <c>TopP</c>, <c>TopK</c> (Dream samplers), <c>Seed</c> and <c>StopSequences</c> are passed on; diffusion knobs come from
 /// <see cref="DiffusionChatOptions"/> in <c>AdditionalProperties</c>. Tools are described in the prompt and the model's
 /// <c>&lt;tool_call&gt;</c> blocks come back as <see cref="FunctionCallContent"/>; wrap with
-/// <c>UseFunctionInvocation()</c> to have them invoked.
+/// <c>UseFunctionInvocation()</c> to have them invoked. <see cref="ChatToolMode.RequireAny"/> and
+/// <see cref="ChatToolMode.RequireSpecific"/> always answer with a call of a declared (the required) function, and JSON
+/// <c>ResponseFormat</c>s always parse with the schema's required keys: what the model does not write validly on its
+/// own is decoded schema-guided (the structure as fixed text, the model filling the values).
 /// </remarks>
 public sealed partial class DiffusionChatClient : IChatClient
 {
