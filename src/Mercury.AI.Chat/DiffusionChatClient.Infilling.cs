@@ -14,6 +14,9 @@ public sealed class InfillOptions
     /// <summary>0 (default) = greedy.</summary>
     public double? Temperature { get; set; }
 
+    /// <summary>Nucleus filter before sampling (Dream policies), as <c>ChatOptions.TopP</c>.</summary>
+    public double? TopP { get; set; }
+
     public long? Seed { get; set; }
 
     /// <summary>Strings that end the middle.</summary>
@@ -81,7 +84,7 @@ public sealed partial class DiffusionChatClient
         ArgumentNullException.ThrowIfNull(suffix);
         options ??= new InfillOptions();
         if (options.MaxMiddleTokens < 1) throw new ArgumentException($"MaxMiddleTokens must be at least 1 (was {options.MaxMiddleTokens}).", nameof(options));
-        var chatOptions = new Microsoft.Extensions.AI.ChatOptions { Temperature = (float?)options.Temperature, Seed = options.Seed };
+        var chatOptions = new Microsoft.Extensions.AI.ChatOptions { Temperature = (float?)options.Temperature, TopP = (float?)options.TopP, Seed = options.Seed };
         var knobs = ChatOptionsMapper.Merge(options.Diffusion ?? new DiffusionChatOptions(), _knobDefaults);
         var prefixTokens = _backend.Tokenizer.Encode(prefix);
         var suffixTokens = _backend.Tokenizer.Encode(suffix);

@@ -1,5 +1,6 @@
 using Mercury.AI.Chat.Json;
 using Mercury.AI.Chat.Templates;
+using Mercury.AI.Chat.Tools;
 using Mercury.AI.Engine.Decoding;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
@@ -8,8 +9,18 @@ namespace Mercury.AI.Chat;
 
 /// <summary>A chat request turned into an engine request.</summary>
 /// <param name="AssistantPrefix">Text pre-filled after the assistant header (part of the prompt, and of the answer).</param>
-internal sealed record PreparedChat(GenerationRequest Request, string? AssistantPrefix, ChatResponseFormatJson? Json, bool HasTools, bool StreamSnapshots)
+/// <param name="PromptText">The rendered prompt up to the assistant header (without <paramref name="AssistantPrefix"/>).</param>
+internal sealed record PreparedChat(GenerationRequest Request, string? AssistantPrefix, ChatResponseFormatJson? Json, bool HasTools, bool StreamSnapshots,
+    string PromptText)
 {
+    /// <summary>The declared functions (none under <see cref="ChatToolMode.None"/>).</summary>
+    public IReadOnlyList<AIFunctionDeclaration> Tools { get; init; } = [];
+
+    /// <summary><see cref="RequiredChatToolMode"/>: the answer must be a call (of <see cref="RequiredToolName"/> when set).</summary>
+    public bool RequireToolCall { get; init; }
+
+    public string? RequiredToolName { get; init; }
+
     /// <summary><c>ChatOptions.AllowMultipleToolCalls == false</c>: keep only the first call.</summary>
     public bool SingleToolCall { get; init; }
 
@@ -41,19 +52,28 @@ public sealed partial class DiffusionChatClient
                 Seed = options.Seed ?? raw.Seed,
             };
 
-        var json = options?.ResponseFormat as ChatResponseFormatJson;
-        var context = ContextFor(options);
+        var (context, prefix) = ContextFor(options);
         var tools = context.Tools!;
-        string? prefix = context.AssistantPrefix;
+        var json = options?.ResponseFormat as ChatResponseFormatJson;
+        var required = options?.ToolMode as RequiredChatToolMode;
+        if (required is not null && tools.Count == 0)
+            throw new ArgumentException("ChatOptions.ToolMode requires a tool call, but ChatOptions.Tools declares no function.", nameof(options));
+        if (required?.RequiredFunctionName is { } requiredName && !tools.Any(t => t.Name == requiredName))
+            throw new ArgumentException($"ChatOptions.ToolMode requires the function '{requiredName}', which ChatOptions.Tools does not declare " +
+                $"({string.Join(", ", tools.Select(t => t.Name))}).", nameof(options));
         var history = messages.ToList();
-        var tokens = _backend.Tokenizer.Encode(Template.Render(history, context));
+        string promptText = Template.Render(history, context);
+        var tokens = _backend.Tokenizer.Encode(promptText + prefix);
         int room = _backend.Config.MaxSequenceLength - maxTokens;
         if (diffusion.Overflow == PromptOverflow.TruncateStart)
         {
             // Drop whole turns, oldest first, keeping the system prompt and starting on a user turn; the engine cuts
             // tokens from the start only if one turn alone is still too long.
             while (tokens.Count > room && DropOldestTurn(history))
-                tokens = _backend.Tokenizer.Encode(Template.Render(history, context));
+            {
+                promptText = Template.Render(history, context);
+                tokens = _backend.Tokenizer.Encode(promptText + prefix);
+            }
             if (tokens.Count > room) _logger.LogWarning("The last turn alone is {Tokens} tokens; its start is cut to fit {Room}", tokens.Count, room);
         }
         else if (tokens.Count > room && _backend.Config.MaxSequenceLength - tokens.Count >= Math.Min(maxTokens, MinimumAnswerTokens))
@@ -82,14 +102,17 @@ public sealed partial class DiffusionChatClient
             StopSequences = stops.Count > 0 ? stops : null,
             Options = diffusion,
         };
-        return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options))
+        return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options), promptText)
         {
             SingleToolCall = options?.AllowMultipleToolCalls == false,
+            Tools = tools,
+            RequireToolCall = required is not null,
+            RequiredToolName = required?.RequiredFunctionName ?? (required is not null && tools.Count == 1 ? tools[0].Name : null),
         };
     }
 
     /// <summary>The prompt text this client writes for a conversation and its options (the system prompt, the
-    /// declared tools, the JSON rule and any pre-filled answer start included), before tokenization: what a model is
+    /// declared tools, the JSON rule and any fixed start of the answer included), before tokenization: what a model is
     /// trained on when it is trained for this client (see the Training project's corpus).</summary>
     public string RenderPrompt(IEnumerable<ChatMessage> messages, ChatOptions? options = null) => RenderPrompt(Template, messages, options);
 
@@ -98,14 +121,21 @@ public sealed partial class DiffusionChatClient
     {
         ArgumentNullException.ThrowIfNull(template);
         ArgumentNullException.ThrowIfNull(messages);
-        return template.Render(messages, ContextFor(options));
+        var (context, prefix) = ContextFor(options);
+        return template.Render(messages, context) + prefix;
     }
 
-    /// <summary>What the template renders besides the messages, from the request's options.</summary>
-    private static ChatTemplateContext ContextFor(ChatOptions? options)
+    /// <summary>What the template renders besides the messages, and the answer's fixed start, from the request's options.</summary>
+    private static (ChatTemplateContext Context, string? AnswerPrefix) ContextFor(ChatOptions? options)
     {
         var tools = options?.ToolMode is NoneChatToolMode ? [] : options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
         var json = options?.ResponseFormat as ChatResponseFormatJson;
+        var required = options?.ToolMode as RequiredChatToolMode;
+        // The answer's fixed start: a required call's skeleton up to where the model writes; else, for an answer that
+        // must be JSON, its opening brace (pre-filling "{" would forbid a tool call, so not when tools are offered).
+        string? prefix = required is not null && tools.Count > 0
+            ? required.RequiredFunctionName is { } name ? RequiredToolCall.ArgumentsLead(name) : tools.Count == 1 ? RequiredToolCall.ArgumentsLead(tools[0].Name) : RequiredToolCall.NameLead
+            : json is not null && tools.Count == 0 ? JsonOutput.Prefill(json) : null;
         string? instructions = options?.Instructions;
         if (json is not null)
         {
@@ -114,15 +144,14 @@ public sealed partial class DiffusionChatClient
                 : "Respond only with a JSON object.";
             instructions = string.IsNullOrEmpty(instructions) ? rule : $"{instructions}\n\n{rule}";
         }
-        return new ChatTemplateContext
+        var context = new ChatTemplateContext
         {
             Instructions = instructions,
             Tools = tools,
-            RequireToolCall = options?.ToolMode is RequiredChatToolMode,
-            RequiredToolName = (options?.ToolMode as RequiredChatToolMode)?.RequiredFunctionName,
-            // Pre-filling "{" would forbid a tool call, so only an answer that must be JSON gets it.
-            AssistantPrefix = json is not null && tools.Count == 0 ? JsonOutput.Prefill(json) : null,
+            RequireToolCall = required is not null,
+            RequiredToolName = required?.RequiredFunctionName,
         };
+        return (context, prefix);
     }
 
     /// <summary>Removes the oldest non-system turn and any tool results or assistant turns that would then lead the

@@ -15,17 +15,23 @@ public sealed partial class DiffusionChatClient
     /// the last carries tool calls (if any), <see cref="UsageContent"/> and the finish reason. With
     /// <see cref="DiffusionChatOptions.StreamSnapshotsKey"/> set, every denoising step also yields an update whose
     /// <c>AdditionalProperties[<see cref="DiffusionChatOptions.SnapshotKey"/>]</c> is a <see cref="DiffusionSnapshot"/>.
-    /// JSON mode validates the whole answer first (it may regenerate), so it arrives as one update.
+    /// JSON output and required tool calls are checked (and may be decoded schema-guided) first, so they arrive as one update.
     /// Cancelling stops the decode within a step.
     /// </summary>
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
         [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var prepared = Prepare(messages, options);
-        if (prepared.Json is not null)
+        if (prepared.Json is not null || prepared.RequireToolCall)
         {
+            // One update, shaped as the streamed path's last: the contents, usage and the finish reason.
             var response = await GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
-            foreach (var update in response.ToChatResponseUpdates()) yield return update;
+            var message = response.Messages[0];
+            yield return new ChatResponseUpdate(ChatRole.Assistant, [.. message.Contents, new UsageContent(response.Usage!)])
+            {
+                ResponseId = response.ResponseId, MessageId = message.MessageId, CreatedAt = response.CreatedAt, ModelId = response.ModelId,
+                FinishReason = response.FinishReason, RawRepresentation = response.RawRepresentation,
+            };
             yield break;
         }
 

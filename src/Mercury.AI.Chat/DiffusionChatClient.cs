@@ -24,11 +24,15 @@ namespace Mercury.AI.Chat;
 /// <c>TopP</c>, <c>TopK</c> (Dream samplers), <c>Seed</c> and <c>StopSequences</c> are passed on; diffusion knobs come from
 /// <see cref="DiffusionChatOptions"/> in <c>AdditionalProperties</c>. Tools are described in the prompt and the model's
 /// <c>&lt;tool_call&gt;</c> blocks come back as <see cref="FunctionCallContent"/>; wrap with
-/// <c>UseFunctionInvocation()</c> to have them invoked.
+/// <c>UseFunctionInvocation()</c> to have them invoked. <see cref="ChatToolMode.RequireAny"/> and
+/// <see cref="ChatToolMode.RequireSpecific"/> always answer with a call of a declared (the required) function, and JSON
+/// <c>ResponseFormat</c>s always parse with the schema's required keys: what the model does not write validly on its
+/// own is decoded schema-guided (the structure as fixed text, the model filling the values).
 /// </remarks>
 public sealed partial class DiffusionChatClient : IChatClient
 {
-    /// <summary>Sampling temperature of JSON-mode retries when the request was greedy (a greedy retry would repeat itself).</summary>
+    /// <summary>Sampling temperature of unconstrained retries (<see cref="DiffusionChatClientOptions.JsonAttempts"/> &gt; 1)
+    /// when the request was greedy (a greedy retry would repeat itself).</summary>
     internal const double JsonRetryTemperature = 0.7;
 
     private readonly IDiffusionBackend _backend;
@@ -109,46 +113,51 @@ public sealed partial class DiffusionChatClient : IChatClient
     {
         var prepared = Prepare(messages, options);
         var created = DateTimeOffset.UtcNow;
+        var run = new GuidedRun(prepared);
         var request = prepared.Request;
-        var usage = new UsageDetails { InputTokenCount = 0, OutputTokenCount = 0 };
-        for (int attempt = 1; ; attempt++)
+        // Unconstrained attempts first (a capable model writes valid JSON or a valid call in one generation); when
+        // they fail, the schema-guided decode writes the structure as fixed text and the model only the values.
+        for (int attempt = 1; attempt <= _options.JsonAttempts || (prepared.Json is null && !prepared.RequireToolCall); attempt++)
         {
-            var result = await _loop.EnqueueAsync(new DecodeJob(request, null, cancellationToken)).ConfigureAwait(false);
-            usage.InputTokenCount += result.PromptTokenCount;
-            usage.OutputTokenCount += result.Tokens.Count;
+            var result = await run.GenerateAsync(_loop, request, cancellationToken).ConfigureAwait(false);
             string text = prepared.AssistantPrefix + result.Text;
             var (answer, calls) = prepared.HasTools ? ToolCallParser.Parse(text) : (text, []);
             calls = prepared.Limit(calls);
-            if (prepared.Json is { } json && calls.Count == 0)
+            bool valid = prepared.RequireToolCall
+                ? calls.Count > 0 && RequiredToolCall.Satisfies(calls[0], prepared.Tools, prepared.RequiredToolName)
+                : prepared.Json is not { } json || calls.Count > 0 || JsonOutput.Validate(text, json.Schema, out _) is not null;
+            if (valid)
             {
-                if (JsonOutput.Validate(text, json.Schema, out string? error) is { } valid) answer = valid;
-                else if (attempt >= _options.JsonAttempts)
-                    throw new DiffusionJsonException($"JSON mode: no valid JSON after {attempt} generation(s); the last was {error}", text);
-                else
-                {
-                    _logger.LogWarning("JSON mode: attempt {Attempt} was {Error}; regenerating with another seed", attempt, error);
-                    long seed = (request.Options.Seed ?? Random.Shared.NextInt64(int.MaxValue)) + 1;
-                    request = request with
-                    {
-                        Options = request.Options with { Seed = seed, Temperature = Math.Max(request.Options.Temperature, JsonRetryTemperature) },
-                    };
-                    continue;
-                }
+                if (prepared.Json is { } format && calls.Count == 0) answer = JsonOutput.Validate(text, format.Schema, out _)!;
+                return Response(answer, calls, FinishReasonOf(result, calls.Count), run, created, result);
             }
-            usage.TotalTokenCount = usage.InputTokenCount + usage.OutputTokenCount;
-            var contents = new List<AIContent>();
-            if (answer.Length > 0) contents.Add(new TextContent(answer));
-            contents.AddRange(calls);
-            return new ChatResponse(new ChatMessage(ChatRole.Assistant, contents) { MessageId = NewId("msg") })
+            _logger.LogWarning("{Mode}: attempt {Attempt} did not give a valid answer", prepared.RequireToolCall ? "Required tool call" : "JSON output", attempt);
+            long seed = (request.Options.Seed ?? Random.Shared.NextInt64(int.MaxValue)) + 1;
+            request = request with
             {
-                ResponseId = NewId("resp"),
-                ModelId = ModelId,
-                CreatedAt = created,
-                FinishReason = FinishReasonOf(result, calls.Count),
-                Usage = usage,
-                RawRepresentation = result,
+                Options = request.Options with { Seed = seed, Temperature = Math.Max(request.Options.Temperature, JsonRetryTemperature) },
             };
         }
+        return prepared.RequireToolCall
+            ? await GuidedToolCallAsync(prepared, run, created, cancellationToken).ConfigureAwait(false)
+            : await GuidedJsonAsync(prepared, run, created, cancellationToken).ConfigureAwait(false);
+    }
+
+    private ChatResponse Response(string answer, IReadOnlyList<FunctionCallContent> calls, ChatFinishReason finish, GuidedRun run, DateTimeOffset created,
+        GenerationResult? raw)
+    {
+        var contents = new List<AIContent>();
+        if (answer.Length > 0) contents.Add(new TextContent(answer));
+        contents.AddRange(calls);
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, contents) { MessageId = NewId("msg") })
+        {
+            ResponseId = NewId("resp"),
+            ModelId = ModelId,
+            CreatedAt = created,
+            FinishReason = finish,
+            Usage = run.Usage,
+            RawRepresentation = raw,
+        };
     }
 
     public object? GetService(Type serviceType, object? serviceKey = null)

@@ -44,8 +44,11 @@ public sealed class DiffusionChatClientOptions
     /// <summary>Most requests decoded together in one batch.</summary>
     public int MaxBatchSize { get; set; } = 8;
 
-    /// <summary>Generations tried per request in JSON mode before giving up with <see cref="DiffusionJsonException"/>.</summary>
-    public int JsonAttempts { get; set; } = 3;
+    /// <summary>JSON output and required tool calls: unconstrained generations tried (each checked: JSON that fits the
+    /// schema, a call of a declared function with arguments that fit its schema) before the schema-guided decode, which
+    /// writes the structure as fixed text and lets the model fill only the values, so its answer always parses. 0: go
+    /// straight to the guided decode.</summary>
+    public int JsonAttempts { get; set; } = 1;
 
     /// <summary>Diffusion knobs applied to every request (per-request values win; unset ones fall back to the model
     /// folder's <c>generation_config.json</c>, then the engine's defaults).</summary>
@@ -63,7 +66,7 @@ public sealed class DiffusionChatClientOptions
         if (DefaultMaxOutputTokens is < 1) throw new ArgumentException($"DefaultMaxOutputTokens must be at least 1 (was {DefaultMaxOutputTokens}).");
         if (QueueCapacity < 1) throw new ArgumentException($"QueueCapacity must be at least 1 (was {QueueCapacity}).");
         if (MaxBatchSize < 1) throw new ArgumentException($"MaxBatchSize must be at least 1 (was {MaxBatchSize}).");
-        if (JsonAttempts < 1) throw new ArgumentException($"JsonAttempts must be at least 1 (was {JsonAttempts}).");
+        if (JsonAttempts < 0) throw new ArgumentException($"JsonAttempts must be at least 0 (was {JsonAttempts}).");
     }
 }
 
@@ -72,11 +75,4 @@ public sealed class DiffusionQueueFullException(int capacity)
     : InvalidOperationException($"The diffusion decode queue is full ({capacity} requests waiting). Retry later, or raise DiffusionChatClientOptions.QueueCapacity.")
 {
     public int Capacity { get; } = capacity;
-}
-
-/// <summary>JSON mode produced no valid JSON within <see cref="DiffusionChatClientOptions.JsonAttempts"/> generations.</summary>
-public sealed class DiffusionJsonException(string message, string lastOutput) : InvalidOperationException(message)
-{
-    /// <summary>The text of the last attempt.</summary>
-    public string LastOutput { get; } = lastOutput;
 }

@@ -37,13 +37,14 @@ public static class MercuryServerExtensions
         return services;
     }
 
-    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/fim/completions</c>, <c>/v1/models</c>, <c>/health/live</c>, <c>/health/ready</c> and the playground at <c>/</c>.</summary>
+    /// <summary>Maps <c>/v1/chat/completions</c>, <c>/v1/completions</c>, <c>/v1/fim/completions</c>, <c>/v1/models</c>, <c>/health/live</c>, <c>/health/ready</c> and the playground at <c>/</c>.</summary>
     public static IEndpointRouteBuilder MapMercuryServer(this IEndpointRouteBuilder app)
     {
         var options = app.ServiceProvider.GetRequiredService<MercuryServerOptions>();
         var v1 = app.MapGroup("/v1");
         if (options.ApiKey is { Length: > 0 } key) v1.AddEndpointFilter(new ApiKeyFilter(key));
         v1.MapPost("/chat/completions", ChatCompletionsEndpoint.HandleAsync);
+        v1.MapPost("/completions", FimCompletionsEndpoint.HandleCompletionsAsync);
         v1.MapPost("/fim/completions", FimCompletionsEndpoint.HandleAsync);
         v1.MapGet("/models", (ModelHost host) => Results.Json(new JsonObject { ["object"] = "list", ["data"] = new JsonArray(ModelsOf(host)) }));
         v1.MapGet("/models/{id}", (string id, ModelHost host) =>
@@ -51,7 +52,7 @@ public static class MercuryServerExtensions
             try { host.GetClient(id); return Results.Json(ModelsOf(host)[0]); }
             catch (OpenAIError e) { return e.ToResult(); }
         });
-        v1.MapFallback(() => new OpenAIError(404, "Unknown endpoint. This server offers POST /v1/chat/completions, POST /v1/fim/completions and GET /v1/models.",
+        v1.MapFallback(() => new OpenAIError(404, "Unknown endpoint. This server offers POST /v1/chat/completions, POST /v1/completions, POST /v1/fim/completions and GET /v1/models.",
             code: "unknown_url").ToResult());
 
         app.MapGet("/health/live", () => Results.Json(new JsonObject { ["status"] = "live" }));

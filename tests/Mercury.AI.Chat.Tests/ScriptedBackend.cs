@@ -85,17 +85,17 @@ internal sealed class ScriptedBackend(Func<string, string> script) : IDiffusionB
         int end = Array.FindIndex(canvas, t => Config.EndTokenIds.Contains(t));
         var tokens = end < 0 ? canvas : canvas[..end];
         bool stopped = end >= 0;
-        // As the engine does: keep the whole tokens before the first stop sequence.
-        string full = Tokenizer.Decode(tokens);
-        int at = (request.StopSequences ?? []).Select(s => full.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        // As the engine does: the text ends where the first stop sequence starts; the tokens are the whole ones before it.
+        string text = Tokenizer.Decode(tokens, skipSpecialTokens: true);
+        int at = (request.StopSequences ?? []).Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
         if (at >= 0)
         {
             int keep = 0;
-            while (keep < tokens.Length && Tokenizer.Decode(tokens.Take(keep + 1)).Length <= at) keep++;
+            while (keep < tokens.Length && Tokenizer.Decode(tokens.Take(keep + 1), skipSpecialTokens: true).Length <= at) keep++;
             tokens = tokens[..keep];
+            text = text[..at];
             stopped = true;
         }
-        string text = Tokenizer.Decode(tokens, skipSpecialTokens: true);
         return new GenerationResult
         {
             Tokens = tokens, Canvas = canvas, Text = text,
@@ -109,6 +109,16 @@ internal sealed class ScriptedBackend(Func<string, string> script) : IDiffusionB
     public void Dispose()
     {
     }
+
+    /// <summary>A script that writes <paramref name="answer"/> from wherever the prompt's assistant turn has got to (the
+    /// answer so far follows the assistant header when a skeleton decoder asks for one segment at a time); nothing
+    /// when the answer so far is not a start of it.</summary>
+    public static Func<string, string> Continuing(string answer) => prompt =>
+    {
+        const string header = "<|im_start|>assistant\n";
+        string soFar = prompt[(prompt.LastIndexOf(header, StringComparison.Ordinal) + header.Length)..];
+        return answer.StartsWith(soFar, StringComparison.Ordinal) ? answer[soFar.Length..] : "";
+    };
 
     public static DiffusionChatClient Client(Func<string, string> script, DiffusionChatClientOptions? options = null) =>
         new(new ScriptedBackend(script), options, null, "scripted-model");

@@ -39,9 +39,8 @@ internal sealed class StreamingText(HuggingFaceTokenizer tokenizer, IReadOnlySet
         {
             int at = all.IndexOf(marker, StringComparison.Ordinal);
             if (at < 0) continue;
-            // The engine keeps the whole tokens before a stop sequence, so the stream stops at the same token boundary.
-            int boundary = _tokenEnds.LastOrDefault(end => end <= at);
-            cut = Math.Min(cut, boundary);
+            // The engine's text ends exactly where the first stop sequence starts (even inside a token); so does the stream.
+            cut = Math.Min(cut, at);
             _stopped = true;
         }
         if (!_stopped)

@@ -21,6 +21,8 @@ internal sealed class BatchRow(int id, GenerationRequest request, long[] canvas,
     public int Steps { get; set; }
     public int BlockStep { get; set; }
     public int Cut { get; set; } = -1;
+    /// <summary>Where the first stop string starts in the answer's text, or -1: the text ends exactly there.</summary>
+    public int StopAt { get; set; } = -1;
     public bool Done { get; set; }
     public DiffusionFinishReason Reason { get; set; } = DiffusionFinishReason.Length;
     public Stopwatch Clock { get; } = Stopwatch.StartNew();
@@ -328,30 +330,43 @@ internal sealed class ContinuousBatch
         !row.Done && CountMasks(row, row.PromptLength + row.Block * _blockLength, length) > 0;
 
     /// <summary>A row is done once an end token (or stop sequence) is committed with nothing masked before it:
-    /// what follows can no longer change the answer, so it is not decoded.</summary>
+    /// what follows can no longer change the answer, so it is not decoded. The answer is cut at the earlier of the
+    /// two; with a trained model both often become final in the same step, so the stop strings are looked for in the
+    /// text before the end token whenever the cut is first decided.</summary>
     private bool CheckFinished(BatchRow row)
     {
         var answer = Answer(row);
         int firstMask = Array.IndexOf(answer, _mask);
         int stableLength = firstMask < 0 ? answer.Length : firstMask;
         int end = Array.FindIndex(answer, 0, stableLength, t => _config.EndTokenIds.Contains(t));
-        if (end >= 0 && row.Cut < 0) row.Cut = end;
         bool stop = end >= 0 && _options.StopAtEndToken;
-        var stops = row.Request.StopSequences;
-        if (stops is { Count: > 0 } && _owner.Tokenizer is { } tokenizer && row.Cut < 0)
+        if (row.Cut < 0)
         {
-            string text = tokenizer.Decode(answer.Take(stableLength));
-            int at = stops.Where(s => s.Length > 0).Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
-            if (at >= 0)
+            if (StopStringCut(row, answer, end >= 0 ? end : stableLength) is var (keep, at))
             {
-                int keep = 0;
-                while (keep < stableLength && tokenizer.Decode(answer.Take(keep + 1)).Length <= at) keep++;
-                row.Cut = keep;
+                (row.Cut, row.StopAt) = (keep, at);
                 stop = true;
+            }
+            else if (end >= 0)
+            {
+                row.Cut = end;
             }
         }
         if (row.Cut >= 0) row.Reason = DiffusionFinishReason.Stop;
         return stop || firstMask < 0;
+    }
+
+    /// <summary>Where the first stop string starts in the text of the first <paramref name="length"/> answer tokens,
+    /// and how many whole tokens come before it; null when none occurs.</summary>
+    private (int Keep, int At)? StopStringCut(BatchRow row, int[] answer, int length)
+    {
+        if (row.Request.StopSequences is not { Count: > 0 } stops || _owner.Tokenizer is not { } tokenizer) return null;
+        string text = tokenizer.Decode(answer.Take(length), skipSpecialTokens: true);
+        int at = stops.Where(s => s.Length > 0).Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
+        if (at < 0) return null;
+        int keep = 0;
+        while (keep < length && tokenizer.Decode(answer.Take(keep + 1), skipSpecialTokens: true).Length <= at) keep++;
+        return (keep, at);
     }
 
     private void Finish(BatchRow row)
@@ -366,7 +381,10 @@ internal sealed class ContinuousBatch
         {
             Tokens = tokens,
             Canvas = row.Canvas.Skip(row.PromptLength).Select(t => (int)t).ToArray(),
-            Text = _owner.Tokenizer?.Decode(tokens, skipSpecialTokens: true),
+            // A stop string may start inside a token: the text ends exactly where it starts; Tokens keeps the whole tokens before.
+            Text = _owner.Tokenizer is not { } tokenizer ? null
+                : row.StopAt >= 0 ? TextBefore(tokenizer.Decode(answer.Take(Math.Min(cut + 1, answer.Length)), skipSpecialTokens: true), row.StopAt)
+                : tokenizer.Decode(tokens, skipSpecialTokens: true),
             FinishReason = row.Reason,
             PromptTokenCount = row.PromptLength,
             ForwardCalls = row.Steps,
@@ -374,6 +392,8 @@ internal sealed class ContinuousBatch
         });
         _owner.Logger.LogDebug("Row {Row} finished ({Reason}) after {Steps} steps, {Ms} ms", row.Id, row.Reason, row.Steps, row.Clock.ElapsedMilliseconds);
     }
+
+    private static string TextBefore(string text, int at) => text[..Math.Min(at, text.Length)];
 
     private int[] Answer(BatchRow row) => row.Canvas.Skip(row.PromptLength).Take(_answerLength).Select(t => (int)t).ToArray();
 

@@ -182,7 +182,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         }
     }
 
-    private static IList<string>? Stop(JsonElement body)
+    internal static IList<string>? Stop(JsonElement body)
     {
         if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null) return null;
         if (stop.ValueKind == JsonValueKind.String) return [stop.GetString()!];

@@ -45,7 +45,6 @@ internal static class Requests
         DiffusionQueueFullException q => new OpenAIError(429, q.Message, type: "rate_limit_error", code: "queue_full"),
         // The provider validates options (knobs, context length) with ArgumentException naming the bad value.
         ArgumentException a => OpenAIError.Invalid(a.Message),
-        DiffusionJsonException j => new OpenAIError(500, j.Message, type: "server_error", code: "json_output_failed"),
         BadHttpRequestException b => new OpenAIError(b.StatusCode, b.Message),
         _ => new OpenAIError(500, $"The server failed: {e.Message}", type: "server_error"),
     };

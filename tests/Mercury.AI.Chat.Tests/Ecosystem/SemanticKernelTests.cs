@@ -2,6 +2,7 @@ using System.ComponentModel;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
 
 namespace Mercury.AI.Chat.Tests.Ecosystem;
 
@@ -56,5 +57,31 @@ public class SemanticKernelTests
 
         Assert.Equal("Done.", result.ToString());
         Assert.Equal(["Oslo"], plugin.Cities);
+    }
+
+    [Fact]
+    public async Task Kernel_resolves_IChatCompletionService_and_it_answers_through_this_client()
+    {
+        var kernel = Kernel.CreateBuilder().AddDiffusionChatClient(ScriptedBackend.Client(_ => "Hello from diffusion.")).Build();
+
+        var service = kernel.GetRequiredService<IChatCompletionService>();
+        var reply = await service.GetChatMessageContentAsync(new ChatHistory("Hi"), kernel: kernel);
+
+        Assert.Equal("Hello from diffusion.", reply.Content);
+        Assert.Equal(AuthorRole.Assistant, reply.Role);
+    }
+
+    [Fact]
+    public async Task Keyed_registration_resolves_IChatCompletionService_by_its_service_id()
+    {
+        var builder = Kernel.CreateBuilder()
+            .AddDiffusionChatClient(ScriptedBackend.Client(_ => "first"), serviceId: "a")
+            .AddDiffusionChatClient(ScriptedBackend.Client(_ => "second"), serviceId: "b");
+        var kernel = builder.Build();
+
+        var b = kernel.GetRequiredService<IChatCompletionService>("b");
+        Assert.Equal("second", (await b.GetChatMessageContentAsync(new ChatHistory("Hi"))).Content);
+        Assert.Equal("first", (await kernel.GetRequiredService<IChatCompletionService>("a").GetChatMessageContentAsync(new ChatHistory("Hi"))).Content);
+        Assert.Equal("second", (await kernel.GetRequiredService<IChatClient>("b").GetResponseAsync("Hi")).Text);
     }
 }

@@ -101,7 +101,8 @@ public class GenerationConfigTests
         Assert.Equal(
             "<|im_start|>system\nYou are Tiny.\n\n# Tools\nget_weather(city: string, unit?: \"Celsius\" | \"Fahrenheit\") - Gets the weather.\nadd_all(numbers: integer[])\n" +
             "To call a function, answer with <tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call>\n\n" +
-            "You must call the function get_weather.<|im_end|>\n<|im_start|>user\nweather in Paris?<|im_end|>\n<|im_start|>assistant\n",
+            "You must call the function get_weather.<|im_end|>\n<|im_start|>user\nweather in Paris?<|im_end|>\n<|im_start|>assistant\n" +
+            "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": ", // the required call's skeleton, on the canvas as fixed text
             backend.Prompts.First());
     }
 
