@@ -1,17 +1,18 @@
+using Mercury.AI.Chat;
 using Mercury.AI.Engine;
-using Mercury.AI.Engine.Decoding;
 using Mercury.AI.Engine.Models;
 using Mercury.AI.Engine.Tokenization;
 using Mercury.AI.Training.Corpus;
-using Mercury.AI.Training.Evaluation;
+using Mercury.AI.Training.Corpus.Tools;
+using Microsoft.Extensions.AI;
 
 namespace Mercury.AI.Training.Tests;
 
-/// <summary>The model shipped in models/mercury-coder-tiny: loads through the normal loader and solves a seen-template task.</summary>
+/// <summary>The model shipped in models/mercury-coder-tiny: its folder, and that the client prompts it exactly as it was trained.</summary>
 public class ShippedModelTests
 {
     [Fact]
-    public void Shipped_model_is_a_small_sharded_llada_checkpoint()
+    public void Shipped_model_is_a_small_sharded_llada_checkpoint_that_carries_its_prompt_format()
     {
         string folder = EmbeddedModel.Locate();
         var files = Directory.GetFiles(folder);
@@ -20,31 +21,34 @@ public class ShippedModelTests
         Assert.True(File.Exists(Path.Combine(folder, "model.safetensors.index.json")));
         var config = ModelConfig.FromFile(Path.Combine(folder, "config.json"));
         Assert.Equal(ModelArchitecture.LLaDA, config.Architecture);
+        Assert.True(config.MaxSequenceLength >= 2048);
         var tokenizer = HuggingFaceTokenizer.FromFile(folder);
         Assert.Equal(tokenizer.TokenToId(ChatFormat.Mask), config.MaskTokenId);
         Assert.Contains(tokenizer.TokenToId(ChatFormat.EndOfText)!.Value, config.EndTokenIds);
         Assert.Contains(tokenizer.TokenToId(ChatFormat.ImEnd)!.Value, config.EndTokenIds);
+        var shipped = GenerationConfig.Load(folder);
+        Assert.Equal((ChatFormat.Recipe.SystemPrompt, ChatFormat.Recipe.ToolFormat), (shipped.SystemPrompt, shipped.ToolFormat));
     }
 
-    /// <summary>A held-out instance (never in training) of a seen template, from the default corpus (seed 1234);
-    /// the id is one the model card's evaluation reports as passed. Greedy decoding, fixed seed: deterministic.</summary>
-    public const string HeldOutTaskId = "heldoutseen-00006"; // py.merge_dicts
-
+    /// <summary>What the client sends the shipped model at run time, for a code request and for the call turn of both
+    /// tool stacks, is byte for byte what the corpus trained it on.</summary>
     [Fact]
-    public void Shipped_model_writes_a_seen_template_function_that_passes_its_tests()
+    public async Task The_client_renders_requests_exactly_as_the_corpus_did()
     {
-        string folder = EmbeddedModel.Locate();
-        using var model = ModelLoader.Load(folder);
-        var tokenizer = HuggingFaceTokenizer.FromFile(folder);
-        var task = CorpusBuilder.Build(new CorpusOptions { TrainCount = 0, UnseenCount = 0 }).HeldOutSeen.Single(t => t.Id == HeldOutTaskId);
-        Assert.True(task.Kind is TaskKind.Python or TaskKind.JavaScript);
-        var result = new DiffusionGenerator(model, tokenizer).Generate(new GenerationRequest
+        using var client = DiffusionChatClient.Load(new DiffusionChatClientOptions { Device = "cpu" });
+        var template = ChatFormat.Template(ChatFormat.Recipe);
+        var request = "Write a Python function `f(nums)` that returns the sum of the even numbers in `nums`.";
+        Assert.Equal(DiffusionChatClient.RenderPrompt(template, [new ChatMessage(ChatRole.User, request)]), client.RenderPrompt([new ChatMessage(ChatRole.User, request)]));
+
+        var declared = ToolCatalog.All.Where(t => !ToolCatalog.HeldOut.Contains(t.Name)).Take(5).ToList();
+        foreach (var stack in Enum.GetValues<ToolStack>())
         {
-            PromptTokens = tokenizer.Encode(ChatFormat.Prompt(task.System, task.Instruction)),
-            MaxNewTokens = Evaluator.GenerationLength(task),
-            Options = new DiffusionOptions { Seed = 0 },
-        });
-        var check = TestRunner.Check(task, result.Text!);
-        Assert.True(check.Passed, $"{task.Instruction}\n---\n{result.Text}\n---\n{check.Output}");
+            // The corpus records what the stack sends; the same stack over the real client must send the same text.
+            var interaction = await ToolTasks.PlayAsync(declared[2], declared, stack, new Random(5));
+            string corpusPrompt = DiffusionChatClient.RenderPrompt(template, interaction.CallTurn.Messages, interaction.CallTurn.Options);
+            Assert.Equal(corpusPrompt, client.RenderPrompt(interaction.CallTurn.Messages, interaction.CallTurn.Options));
+            Assert.Contains("# Tools\n", corpusPrompt);
+            Assert.Contains(ToolTasks.CallName(declared[2], stack) + "(", corpusPrompt);
+        }
     }
 }

@@ -25,7 +25,7 @@ public class BpeTrainerTests
     public void Special_tokens_encode_whole_and_text_compresses()
     {
         var tokenizer = HuggingFaceTokenizer.FromFile(SmallWorld.TokenizerPath);
-        string prompt = ChatFormat.Prompt(ChatFormat.CoderSystem, "Write a Python function `f(x)`.");
+        string prompt = SmallWorld.Corpus.Train[0].Prompt;
         var ids = tokenizer.Encode(prompt);
         Assert.Equal(tokenizer.TokenToId(ChatFormat.ImStart), ids[0]);
         Assert.True(ids.Count < prompt.Length / 2, $"{ids.Count} tokens for {prompt.Length} chars");

@@ -108,7 +108,7 @@ public class TrainerTests
         var options = new TrainingOptions
         {
             CorpusFolder = SmallWorld.CorpusFolder, TokenizerPath = SmallWorld.TokenizerPath, RunFolder = run, ModelFolder = modelFolder,
-            Model = Tiny, Steps = 4, BatchSize = 2, WarmupSteps = 1, Threads = 1, EvalEvery = 1000, CheckpointEvery = 1000, MaxStepsThisRun = 2,
+            Model = Tiny, Steps = 4, BatchSize = 2, WarmupSteps = 1, Threads = 1, EvalEvery = 1000, CheckpointEvery = 1000, MaxStepsThisRun = 2, MaxTrainLength = 512,
         };
         var log = new StringWriter();
         var first = new Trainer(options, log).Run();
@@ -120,6 +120,8 @@ public class TrainerTests
         Assert.Contains("tok/s", log.ToString());
 
         Assert.True(File.Exists(Path.Combine(modelFolder, "model.safetensors")) || File.Exists(Path.Combine(modelFolder, "model.safetensors.index.json")));
+        // The prompt format it was trained on travels with it.
+        Assert.Equal(ChatFormat.Recipe, GenerationConfig.Load(modelFolder));
         using var model = ModelLoader.Load(modelFolder);
         Assert.Equal("llada", model.Config.ModelType);
         var tokenizer = HuggingFaceTokenizer.FromFile(modelFolder);
@@ -127,7 +129,7 @@ public class TrainerTests
         var generator = new DiffusionGenerator(model, tokenizer);
         var result = generator.Generate(new GenerationRequest
         {
-            PromptTokens = tokenizer.Encode(ChatFormat.Prompt(ChatFormat.CoderSystem, "Write a Python function `f(x)`.")),
+            PromptTokens = tokenizer.Encode(ChatFormat.Template(ChatFormat.Recipe).Render([new Microsoft.Extensions.AI.ChatMessage(Microsoft.Extensions.AI.ChatRole.User, "Write a Python function `f(x)`.")])),
             MaxNewTokens = 32,
             Options = new DiffusionOptions { Seed = 0 },
         });
