@@ -77,6 +77,9 @@ public sealed record IterationRecord
     public required TimeSpan Duration { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>The lease generation (claim) that stored it; set by the store, for audits of resumed jobs.</summary>
+    public int Claim { get; init; }
+
     /// <summary>Orders candidates: all passed first, then the most tests passed.</summary>
     public double Score => (Passed ? 1000 : 0) + TestsPassed + HiddenPassed;
 }
