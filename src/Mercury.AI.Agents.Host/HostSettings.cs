@@ -24,6 +24,8 @@ internal static class HostSettings
         ["--lease-seconds"] = "Agents:LeaseSeconds",
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
         ["--bwrap"] = "Agents:Sandbox:BubblewrapPath",
+        ["--store"] = "Agents:Store",
+        ["--chat-model"] = "Agents:ChatModel",
     };
 
     public const string UnsafeFlag = "--unsafe-no-sandbox";

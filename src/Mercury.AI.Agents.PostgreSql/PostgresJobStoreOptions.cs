@@ -21,6 +21,13 @@ public sealed class PostgresJobStoreOptions
 
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The server ends a session that sits idle inside a transaction this long, releasing its row locks. A host frozen
+    /// mid-transaction (SIGSTOP, a stalled VM) would otherwise keep its job locked past its lease, so no other host
+    /// could take it over (claims skip locked rows). Our transactions last milliseconds.
+    /// </summary>
+    public TimeSpan IdleInTransactionTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>True for the values that name PostgreSQL: a postgres:// or postgresql:// URI.</summary>
     public static bool IsPostgresUri(string value) =>
         value.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
@@ -34,6 +41,7 @@ public sealed class PostgresJobStoreOptions
         var builder = IsPostgresUri(ConnectionString) ? FromUri(ConnectionString) : new NpgsqlConnectionStringBuilder(ConnectionString);
         builder.SearchPath = Schema;
         builder.ApplicationName ??= "mercury-agents";
+        builder.Options = $"{builder.Options} -c idle_in_transaction_session_timeout={(long)IdleInTransactionTimeout.TotalMilliseconds}".Trim();
         return builder.ConnectionString;
     }
 

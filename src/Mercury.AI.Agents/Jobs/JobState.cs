@@ -41,6 +41,9 @@ public sealed record JobRecord
 
     public bool CancelRequested { get; init; }
 
+    /// <summary>The host (worker id) that holds the lease while Running; null otherwise.</summary>
+    public string? LeaseOwner { get; init; }
+
     /// <summary>One line: why it ended.</summary>
     public string? Summary { get; init; }
 

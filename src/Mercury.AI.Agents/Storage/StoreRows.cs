@@ -11,7 +11,7 @@ namespace Mercury.AI.Agents.Storage;
 internal static class StoreRows
 {
     public const string JobColumns =
-        "id, spec_json, state, created_at, started_at, finished_at, claims, cancel_requested, summary, best_iteration";
+        "id, spec_json, state, created_at, started_at, finished_at, claims, cancel_requested, summary, best_iteration, lease_owner";
 
     public const string IterationColumns =
         "number, attempt, prompt, reply, code, passed, tests_passed, tests_total, hidden_passed, hidden_total, " +
@@ -29,6 +29,7 @@ internal static class StoreRows
         CancelRequested = Convert.ToBoolean(r.GetValue(7)),
         Summary = r.IsDBNull(8) ? null : r.GetString(8),
         BestIteration = r.IsDBNull(9) ? null : Convert.ToInt32(r.GetValue(9)),
+        LeaseOwner = r.IsDBNull(10) ? null : r.GetString(10),
     };
 
     public static IterationRecord ReadIteration(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) => new()

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Mercury.AI.Agents.Tests.Host;
 
@@ -31,6 +32,32 @@ internal sealed class HostProcess : IDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     public bool HasExited => _process.HasExited;
+
+    public int Id => _process.Id;
+
+    /// <summary>The worker id the host writes into its leases (AgentHostOptions.WorkerId).</summary>
+    public string WorkerId => $"{Environment.MachineName}:{_process.Id}";
+
+    /// <summary>SIGSTOP: the host freezes (a long GC pause, a stalled VM) and its leases run out.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT: the frozen host carries on as if nothing happened.</summary>
+    public void Resume() => Signal(18);
+
+    /// <summary>SIGTERM: a graceful stop (running jobs are handed back); waits for the exit.</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        Signal(15);
+        return _process.WaitForExit(timeout);
+    }
+
+    private void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     /// <summary>kill -9 of the host and everything it started.</summary>
     public void KillHard()

@@ -36,7 +36,7 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres)
     {
         static IEnumerable<string> Pairs(string s) => new System.Data.Common.DbConnectionStringBuilder { ConnectionString = s }
             .Cast<KeyValuePair<string, object>>().Select(p => $"{p.Key}={p.Value}").Order();
-        Assert.Equal(Pairs(expected + ";Search Path=mercury_agents;Application Name=mercury-agents"),
+        Assert.Equal(Pairs(expected + ";Search Path=mercury_agents;Application Name=mercury-agents;Options=-c idle_in_transaction_session_timeout=15000"),
             Pairs(new PostgresJobStoreOptions { ConnectionString = uri }.ToNpgsqlConnectionString()));
     }
 
