@@ -61,7 +61,17 @@ public static partial class Cli
         }
 
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(flags).Build();
-        var options = HostSettings.AgentOptions(configuration);
+        AgentHostOptions options;
+        try
+        {
+            if (positional[0] is "serve" or "run" && await Remote.RemoteModel.ResolveAsync(configuration, cancellationToken) is { } problem)
+            {
+                await Console.Error.WriteLineAsync("error: " + problem);
+                return 3;
+            }
+            options = HostSettings.AgentOptions(configuration);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 2; }
         bool json = switches.Contains("--json");
         string command = positional[0];
         string? argument = positional.Count > 1 ? positional[1] : null;

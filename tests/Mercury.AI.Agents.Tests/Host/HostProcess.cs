@@ -15,10 +15,16 @@ internal sealed class HostProcess : IDisposable
 
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "mercury-agents.dll");
 
-    public static HostProcess Start(params string[] args)
+    public static HostProcess Start(params string[] args) => StartDll(HostDll, args);
+
+    /// <summary>mercury-server on the embedded model, on the CPU, at http://127.0.0.1:<paramref name="port"/>.</summary>
+    public static HostProcess StartServer(int port) =>
+        StartDll(Path.Combine(AppContext.BaseDirectory, "mercury-server.dll"), ["--urls", $"http://127.0.0.1:{port}", "--device", "cpu"]);
+
+    private static HostProcess StartDll(string dll, string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(HostDll);
+        psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
         var host = new HostProcess(process);

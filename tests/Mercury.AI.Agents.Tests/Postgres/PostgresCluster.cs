@@ -33,7 +33,8 @@ internal sealed class PostgresCluster : IAsyncDisposable
     {
         string bin = FindBinaries();
         bool root = Environment.UserName == "root";
-        string dir = Path.Combine(Path.GetTempPath(), $"mercury-pg-{Guid.NewGuid():N}");
+        // As root the server runs as postgres, which must reach the folder: /tmp rather than a private $TMPDIR.
+        string dir = Path.Combine(root ? "/tmp" : Path.GetTempPath(), $"mercury-pg-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         if (root) await RunAsync("chown", ["postgres:postgres", dir], asPostgresUser: false);
         var cluster = new PostgresCluster(bin, dir, HostProcess.FreePort(), root);
@@ -77,7 +78,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
         var psi = new ProcessStartInfo(asPostgresUser ? "runuser" : file)
         {
             RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
-            WorkingDirectory = Path.GetTempPath(), // runuser's postgres must be able to enter the current directory
+            WorkingDirectory = "/tmp", // runuser's postgres must be able to enter the current directory
         };
         if (asPostgresUser) foreach (var a in new[] { "-u", "postgres", "--", file }) psi.ArgumentList.Add(a);
         foreach (var a in args) psi.ArgumentList.Add(a);
