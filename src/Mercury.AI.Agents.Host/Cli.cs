@@ -138,6 +138,7 @@ public static partial class Cli
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddSingleton(store);
+        builder.Services.AddTelemetryExport();
         builder.Services.AddDefaultChatClient(builder.Configuration);
         builder.Services.AddAgentWorkers(options, HostSettings.SandboxOptions(configuration), HostSettings.HtmlOptions(configuration));
         builder.Services.AddSingleton<JobService>();

@@ -15,7 +15,7 @@ public sealed class EndpointPoolTests : IAsyncDisposable
 
     private FakeEndpoint Endpoint()
     {
-        var endpoint = new FakeEndpoint(HostProcess.FreePort());
+        var endpoint = new FakeEndpoint();
         _endpoints.Add(endpoint);
         return endpoint;
     }
@@ -82,16 +82,13 @@ public sealed class EndpointPoolTests : IAsyncDisposable
     /// <summary>A loopback OpenAI-shaped endpoint: /v1/models and /v1/chat/completions answering "ok", or failing as told.</summary>
     private sealed class FakeEndpoint : IAsyncDisposable
     {
-        private readonly HttpListener _listener = new();
-        private readonly Task _loop;
+        private readonly LoopbackListener _listener;
         private int _served;
 
-        public FakeEndpoint(int port)
+        public FakeEndpoint()
         {
-            BaseUri = new Uri($"http://127.0.0.1:{port}/v1");
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _loop = Task.Run(LoopAsync);
+            _listener = new LoopbackListener(HandleAsync);
+            BaseUri = new Uri($"http://127.0.0.1:{_listener.Port}/v1");
         }
 
         public Uri BaseUri { get; }
@@ -102,40 +99,28 @@ public sealed class EndpointPoolTests : IAsyncDisposable
 
         public string? LastTraceParent { get; private set; }
 
-        private async Task LoopAsync()
+        private async Task HandleAsync(HttpListenerContext context)
         {
-            while (_listener.IsListening)
+            var response = context.Response;
+            string path = context.Request.Url!.AbsolutePath;
+            string body = path.EndsWith("/models", StringComparison.Ordinal)
+                ? """{"object":"list","data":[{"id":"m","object":"model","created":0,"owned_by":"test"}]}"""
+                : """{"id":"c1","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""";
+            if (FailWith is { } status)
             {
-                HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (Exception) { return; }
-                var response = context.Response;
-                string path = context.Request.Url!.AbsolutePath;
-                string body = path.EndsWith("/models", StringComparison.Ordinal)
-                    ? """{"object":"list","data":[{"id":"m","object":"model","created":0,"owned_by":"test"}]}"""
-                    : """{"id":"c1","object":"chat.completion","created":0,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""";
-                if (FailWith is { } status)
-                {
-                    response.StatusCode = (int)status;
-                    body = """{"error":{"message":"failing as told","type":"server_error"}}""";
-                }
-                else if (path.EndsWith("/chat/completions", StringComparison.Ordinal))
-                {
-                    LastTraceParent = context.Request.Headers["traceparent"];
-                    Interlocked.Increment(ref _served);
-                }
-                byte[] bytes = Encoding.UTF8.GetBytes(body);
-                response.ContentType = "application/json";
-                await response.OutputStream.WriteAsync(bytes);
-                response.Close();
+                response.StatusCode = (int)status;
+                body = """{"error":{"message":"failing as told","type":"server_error"}}""";
             }
+            else if (path.EndsWith("/chat/completions", StringComparison.Ordinal))
+            {
+                LastTraceParent = context.Request.Headers["traceparent"];
+                Interlocked.Increment(ref _served);
+            }
+            byte[] bytes = Encoding.UTF8.GetBytes(body);
+            response.ContentType = "application/json";
+            await response.OutputStream.WriteAsync(bytes);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            _listener.Stop();
-            await _loop;
-            _listener.Close();
-        }
+        public ValueTask DisposeAsync() => _listener.DisposeAsync();
     }
 }

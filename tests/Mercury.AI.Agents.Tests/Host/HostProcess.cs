@@ -17,13 +17,17 @@ internal sealed class HostProcess : IDisposable
 
     public static HostProcess Start(params string[] args) => StartDll(HostDll, args);
 
-    /// <summary>mercury-server on the embedded model, on the CPU, at http://127.0.0.1:<paramref name="port"/>.</summary>
-    public static HostProcess StartServer(int port) =>
-        StartDll(Path.Combine(AppContext.BaseDirectory, "mercury-server.dll"), ["--urls", $"http://127.0.0.1:{port}", "--device", "cpu"]);
+    /// <summary>mercury-agents with extra environment variables.</summary>
+    public static HostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartDll(HostDll, args, environment);
 
-    private static HostProcess StartDll(string dll, string[] args)
+    /// <summary>mercury-server on the embedded model, on the CPU, at http://127.0.0.1:<paramref name="port"/>.</summary>
+    public static HostProcess StartServer(int port, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartDll(Path.Combine(AppContext.BaseDirectory, "mercury-server.dll"), ["--urls", $"http://127.0.0.1:{port}", "--device", "cpu"], environment);
+
+    private static HostProcess StartDll(string dll, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
         psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;

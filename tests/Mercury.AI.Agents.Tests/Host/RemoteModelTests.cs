@@ -19,7 +19,7 @@ public sealed class RemoteModelTests : IDisposable
     private static async Task<JsonNode> ReadyAsync(HttpClient http, int port) =>
         JsonNode.Parse(await http.GetStringAsync($"http://127.0.0.1:{port}/health/ready"))!;
 
-    private static async Task WaitReadyAsync(HttpClient http, HostProcess server, int port)
+    internal static async Task WaitReadyAsync(HttpClient http, HostProcess server, int port)
     {
         var deadline = DateTime.UtcNow.AddSeconds(120);
         while (DateTime.UtcNow < deadline)
