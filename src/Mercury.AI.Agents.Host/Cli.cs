@@ -27,6 +27,7 @@ public static partial class Cli
           logs <id>             every iteration: prompt, reply, test output, feedback
           cancel <id>           cancel a queued job, or stop a running one (its sandbox is killed)
           status                the hosts sharing the store (last heartbeat, jobs held) and the jobs by state
+          bench-store           the store's capacity in a scratch schema/file: --jobs N empty jobs, --claimers K
 
         options:
           --data <dir>              data folder (jobs.db, artifacts/); default $MERCURY_AGENTS_DATA or ~/.local/share/mercury-agents
@@ -103,6 +104,7 @@ public static partial class Cli
                 "show" => await ShowAsync(argument!, jobs, options, json, @out, cancellationToken),
                 "logs" => await LogsAsync(argument!, jobs, @out, cancellationToken),
                 "cancel" => await CancelAsync(argument!, jobs, @out, cancellationToken),
+                "bench-store" => await BenchStoreAsync(configuration, options, @out, cancellationToken),
                 _ => await StatusAsync(store, options, json, @out, cancellationToken),
             };
         }
@@ -122,7 +124,7 @@ public static partial class Cli
         }
     }
 
-    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status"];
+    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status", "bench-store"];
 
     private static async Task<int> UnknownAsync(string command)
     {

@@ -25,6 +25,8 @@ internal static class HostSettings
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
         ["--bwrap"] = "Agents:Sandbox:BubblewrapPath",
         ["--store"] = "Agents:Store",
+        ["--jobs"] = "Agents:Bench:Jobs",
+        ["--claimers"] = "Agents:Bench:Claimers",
         ["--chat-model"] = "Agents:ChatModel",
     };
 

@@ -66,6 +66,13 @@ public sealed partial class PostgresJobStore
 
     public static int SchemaVersion => Migrations.Length;
 
+    /// <summary>Drops the store's schema and everything in it (scratch stores of benchmarks).</summary>
+    public async Task DropSchemaAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await Sql.ExecuteAsync(connection, null, $"DROP SCHEMA IF EXISTS {_schema} CASCADE", cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<int> MigrateAsync(string schema, CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -22,10 +22,12 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
     private readonly NpgsqlDataSource _dataSource;
     private readonly ResiliencePipeline _retry;
     private readonly ILogger _logger;
+    private readonly string _schema;
 
     private PostgresJobStore(PostgresJobStoreOptions options, ILogger logger)
     {
         _logger = logger;
+        _schema = options.Schema;
         _dataSource = NpgsqlDataSource.Create(options.ToNpgsqlConnectionString());
         _retry = PostgresRetry.Create(options, logger);
         Description = $"PostgreSQL {PostgresJobStoreOptions.Redact(options.ConnectionString)} (schema {options.Schema})";

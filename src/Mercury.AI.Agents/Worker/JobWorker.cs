@@ -32,10 +32,11 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         // 1. Fetch (and the Running transition, with a new lease generation).
         long claimStart = Stopwatch.GetTimestamp();
         var fetched = await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
-        AgentTelemetry.ClaimDuration.Record(Stopwatch.GetElapsedTime(claimStart).TotalSeconds);
+        var claimTime = Stopwatch.GetElapsedTime(claimStart);
+        AgentTelemetry.ClaimDuration.Record(claimTime.TotalSeconds);
         if (fetched is null) return false;
         var job = fetched.Job;
-        _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims})", job.Id, job.Spec.Language, job.Claims);
+        _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims}) in {ClaimMs:0.0} ms", job.Id, job.Spec.Language, job.Claims, claimTime.TotalMilliseconds);
         using var activity = AgentTelemetry.Source.StartActivity("job");
         activity?.SetTag("mercury.job.id", job.Id);
         activity?.SetTag("mercury.job.claim", fetched.Generation);
