@@ -84,6 +84,7 @@ public sealed class MultiHostFaultTests(PostgresFixture postgres) : IDisposable
         Assert.Contains(a.WorkerId, output.ToString());
         Assert.Contains("silent", output.ToString());
         Assert.DoesNotContain(c.WorkerId, output.ToString());
+        Assert.DoesNotContain(b.WorkerId, output.ToString());
         Assert.Contains("succeeded 30", output.ToString());
     }
 
