@@ -154,12 +154,16 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
             : reader.GetInt64(2) > 0 ? CancelResult.AlreadyFinished : CancelResult.NotFound;
     }, cancellationToken);
 
-    public Task<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken = default) => Retry(async ct =>
-    {
-        // Iterations go with their job (ON DELETE CASCADE), in the same statement.
-        await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
-        return await Sql.ExecuteAsync(connection, null,
-            "DELETE FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled', 'error') AND finished_at < @before",
-            ct, ("@before", finishedBefore.ToUniversalTime())).ConfigureAwait(false);
-    }, cancellationToken);
+    public Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default) =>
+        Retry<IReadOnlyList<string>>(async ct =>
+        {
+            // One statement; iterations go with their job (ON DELETE CASCADE). A retry after a lost answer deletes
+            // nothing twice (those rows are gone), though the ids of the first try are then not returned.
+            await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
+            await using var reader = await Sql.ReaderAsync(connection, $"DELETE FROM jobs WHERE id IN ({StoreRows.PurgeCandidates("@before", "@keep")}) RETURNING id",
+                ct, ("@before", finishedBefore.ToUniversalTime()), ("@keep", keepLatest)).ConfigureAwait(false);
+            var ids = new List<string>();
+            while (await reader.ReadAsync(ct).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+            return ids;
+        }, cancellationToken);
 }

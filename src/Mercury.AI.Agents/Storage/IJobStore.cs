@@ -28,9 +28,12 @@ public interface IJobStore
     /// <summary>A queued job becomes Cancelled at once; a running one is flagged and its worker stops it (and its sandbox).</summary>
     Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default);
 
-    /// <summary>Retention: deletes jobs (and their iterations) that finished before <paramref name="finishedBefore"/>.
-    /// Queued and running jobs are never deleted. Returns how many jobs were deleted.</summary>
-    Task<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Retention: deletes the finished jobs (and their iterations) that finished before <paramref name="finishedBefore"/>,
+    /// and those beyond the <paramref name="keepLatest"/> most recently finished. Queued and running jobs are never
+    /// touched. Returns the ids deleted, so that the host removes their artifacts.
+    /// </summary>
+    Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default);
 }
 
 public enum CancelResult { NotFound, AlreadyFinished, Cancelled, CancelRequested }

@@ -157,16 +157,25 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
             : exists > 0 ? CancelResult.AlreadyFinished : CancelResult.NotFound;
     }
 
-    public async Task<int> DeleteFinishedAsync(DateTimeOffset finishedBefore, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default)
     {
         await using var connection = Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        const string Finished = "state IN ('succeeded', 'failed', 'cancelled', 'error') AND finished_at < $before";
-        var before = ("$before", (object?)finishedBefore.ToUnixTimeMilliseconds());
-        await ExecuteAsync(connection, transaction, $"DELETE FROM iterations WHERE job_id IN (SELECT id FROM jobs WHERE {Finished})", cancellationToken, before).ConfigureAwait(false);
-        int deleted = await ExecuteAsync(connection, transaction, $"DELETE FROM jobs WHERE {Finished}", cancellationToken, before).ConfigureAwait(false);
+        var ids = new List<string>();
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = StoreRows.PurgeCandidates("$before", "$keep");
+            select.Parameters.AddWithValue("$before", finishedBefore.ToUnixTimeMilliseconds());
+            select.Parameters.AddWithValue("$keep", keepLatest);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+        }
+        var list = ("$ids", (object?)JsonSerializer.Serialize(ids));
+        await ExecuteAsync(connection, transaction, "DELETE FROM iterations WHERE job_id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return deleted;
+        return ids;
     }
 
     private static readonly Func<System.Data.Common.DbDataReader, int, DateTimeOffset> Time =

@@ -67,6 +67,14 @@ internal static class StoreRows
         string.Join(", ", new[] { "job", "number", "attempt", "prompt", "reply", "code", "passed", "tp", "tt", "hp", "ht",
             "feedback", "output", "tokens", "ms", "created", "claim" }.Select(n => prefix + n));
 
+    /// <summary>The ids retention deletes: finished before the cutoff, or beyond the most recent <c>keep</c> finished.</summary>
+    public static string PurgeCandidates(string before, string keep) => $"""
+        SELECT id FROM jobs
+        WHERE state IN ('succeeded', 'failed', 'cancelled', 'error')
+          AND (finished_at < {before} OR id NOT IN (
+                SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled', 'error') ORDER BY finished_at DESC, id LIMIT {keep}))
+        """;
+
     /// <summary>Counts rows of <c>SELECT state, COUNT(*) ... GROUP BY state</c>.</summary>
     public static async Task<IReadOnlyDictionary<JobState, int>> ReadCountsAsync(DbDataReader r, CancellationToken cancellationToken)
     {

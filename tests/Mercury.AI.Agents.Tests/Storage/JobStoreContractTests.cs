@@ -11,7 +11,7 @@ namespace Mercury.AI.Agents.Tests.Storage;
 /// </summary>
 public abstract class JobStoreContractTests : IAsyncLifetime
 {
-    private static readonly TimeSpan Short = TimeSpan.FromSeconds(2), Long = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan Short = TimeSpan.FromSeconds(3), Long = TimeSpan.FromMinutes(5);
 
     protected IJobStore Store { get; private set; } = null!;
 
@@ -160,20 +160,26 @@ public abstract class JobStoreContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Retention_deletes_old_finished_jobs_with_their_iterations_and_nothing_else()
+    public async Task Retention_deletes_old_or_surplus_finished_jobs_with_their_iterations_and_nothing_else()
     {
-        string done = await Store.EnqueueAsync(AgentLoopTests.AddJob());
-        var held = await ClaimAsync("w", Long);
-        await held.AppendIterationAsync(Iteration(1));
-        await held.CompleteAsync(JobState.Failed, "budget", 1);
+        var finished = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            finished.Add(await Store.EnqueueAsync(AgentLoopTests.AddJob()));
+            var held = await ClaimAsync("w", Long);
+            await held.AppendIterationAsync(Iteration(1));
+            await held.CompleteAsync(JobState.Failed, "budget", 1);
+            await Task.Delay(30); // distinct finish times
+        }
         string running = await Store.EnqueueAsync(AgentLoopTests.AddJob());
         _ = await ClaimAsync("w", Long);
         string queued = await Store.EnqueueAsync(AgentLoopTests.AddJob());
 
-        Assert.Equal(0, await Store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddHours(-1))); // too recent
-        Assert.Equal(1, await Store.DeleteFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1)));
-        Assert.Null(await Store.GetAsync(done));
-        Assert.Empty(await Store.GetIterationsAsync(done));
+        Assert.Empty(await Store.PurgeFinishedAsync(DateTimeOffset.UtcNow.AddHours(-1), keepLatest: 10)); // all recent, few
+        Assert.Equal(finished[..2].Order(), (await Store.PurgeFinishedAsync(DateTimeOffset.UtcNow.AddHours(-1), keepLatest: 1)).Order()); // beyond the latest one
+        Assert.Equal([finished[2]], await Store.PurgeFinishedAsync(DateTimeOffset.UtcNow.AddMinutes(1), keepLatest: 10));
+        Assert.Empty(await Store.GetIterationsAsync(finished[0]));
+        Assert.Null(await Store.GetAsync(finished[2]));
         Assert.Equal([queued, running], (await Store.ListAsync()).Select(j => j.Id));
     }
 
