@@ -10,6 +10,7 @@ namespace Mercury.AI.Agents.Tests.Host;
 /// A host whose model is two real mercury-server processes (the embedded model on the CPU) behind one base-URL list:
 /// one server is killed mid-run and the jobs finish on the other.
 /// </summary>
+[Collection(Postgres.PostgresCollection.Name)]
 public sealed class RemoteModelTests : IDisposable
 {
     private readonly TempFolder _dir = new("mercury-remote");
@@ -50,7 +51,7 @@ public sealed class RemoteModelTests : IDisposable
             "--chat", $"openai:http://127.0.0.1:{port1}/v1,http://127.0.0.1:{port2}/v1");
 
         // Both servers take turns; kill the first once it has answered a few requests.
-        var deadline = DateTime.UtcNow.AddSeconds(180);
+        var deadline = DateTime.UtcNow.AddSeconds(240);
         while ((int)(await ReadyAsync(http, port1))["served"]! < 2 || (int)(await ReadyAsync(http, port2))["served"]! < 1)
         {
             if (DateTime.UtcNow > deadline || host.HasExited) throw new TimeoutException("the servers were not used in turn:\n" + host.Output);
@@ -61,7 +62,9 @@ public sealed class RemoteModelTests : IDisposable
 
         while (!(await store.ListAsync()).All(j => j.State.IsFinal()))
         {
-            if (DateTime.UtcNow > deadline.AddSeconds(120) || host.HasExited) throw new TimeoutException("jobs did not finish:\n" + host.Output);
+            if (DateTime.UtcNow > deadline.AddSeconds(240) || host.HasExited)
+                throw new TimeoutException("jobs did not finish: " + string.Join(", ", (await store.ListAsync()).Select(j => $"{j.Id} {j.State}"))
+                    + "\n--- host ---\n" + host.Output + "\n--- server 2 ---\n" + server2.Output);
             await Task.Delay(200);
         }
         foreach (string id in ids)

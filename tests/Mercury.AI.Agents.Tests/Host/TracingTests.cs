@@ -10,6 +10,7 @@ namespace Mercury.AI.Agents.Tests.Host;
 /// OpenTelemetry across processes: a host and a mercury-server, both exporting over OTLP/HTTP to a loopback collector,
 /// put their spans of one model call into one trace (the host's HttpClient sends traceparent; the server continues it).
 /// </summary>
+[Collection(Postgres.PostgresCollection.Name)]
 public sealed class TracingTests : IDisposable
 {
     private readonly TempFolder _dir = new("mercury-trace");

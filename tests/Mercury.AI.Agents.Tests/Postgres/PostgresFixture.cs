@@ -44,8 +44,10 @@ public sealed class PostgresFixture : IAsyncLifetime
     }
 }
 
+/// <summary>The scale-out tests: the PostgreSQL server, and tests that run several host or server processes. They run
+/// one at a time (a collection is sequential), so that on a small CI machine they do not starve each other.</summary>
 [CollectionDefinition(Name)]
 public sealed class PostgresCollection : ICollectionFixture<PostgresFixture>
 {
-    public const string Name = "postgres";
+    public const string Name = "scale-out";
 }
