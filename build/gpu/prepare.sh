@@ -8,6 +8,6 @@ bash ../shared/device/pack-dotnet.sh >/dev/null
 # No bundled CPU libtorch: on the GPU machine TorchSharp runs on PyTorch's CUDA libtorch (README, "GPU").
 dotnet publish src/Mercury.AI.Bench -c Release -r linux-x64 --self-contained false -p:MercuryLibTorch=external -o .device/bench >/dev/null
 rm -rf .device/fixtures && mkdir -p .device/fixtures
-cp -r ../shared/fixtures/llada-tiny ../shared/fixtures/dream-tiny .device/fixtures/
+cp -r tests/fixtures/llada-tiny tests/fixtures/dream-tiny .device/fixtures/
 du -sh .device
 echo "device command: bash build/gpu/run.sh   (carry: .device, timeout_s ~480)"

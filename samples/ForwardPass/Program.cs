@@ -1,11 +1,11 @@
 // Loads a checkpoint folder and prints a summary of one forward pass: the smallest end-to-end check that the
 // TorchSharp runtime, the safetensors loader and the architecture agree.
-//   dotnet run --project samples/ForwardPass -- ../shared/fixtures/llada-tiny [--device cpu|cuda|auto] [--dtype f32|bf16]
+//   dotnet run --project samples/ForwardPass -- tests/fixtures/llada-tiny [--device cpu|cuda|auto] [--dtype f32|bf16]
 using Mercury.AI.Engine.Models;
 using Mercury.AI.Engine.Runtime;
 using static TorchSharp.torch;
 
-string folder = args.FirstOrDefault(a => !a.StartsWith("--")) ?? Path.Combine("..", "shared", "fixtures", "llada-tiny");
+string folder = args.FirstOrDefault(a => !a.StartsWith("--")) ?? Path.Combine("tests", "fixtures", "llada-tiny");
 string device = Option("--device") ?? "cpu";
 string? dtype = Option("--dtype");
 

@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project src/Mercury.AI.Bench -- --model llada-512x8 --batch 1,4 --json bench.json
 //   dotnet run -c Release --project src/Mercury.AI.Bench -- --model llada-8b --device cuda --dtype bf16   (GPU machine)
 //   dotnet run --project src/Mercury.AI.Bench -- --smoke                                                  (CI smoke run)
-//   dotnet run --project src/Mercury.AI.Bench -- parity --fixtures ../shared/fixtures --device cuda        (reference logits on a device)
+//   dotnet run --project src/Mercury.AI.Bench -- parity --fixtures tests/fixtures --device cuda            (reference logits on a device)
 //
 // --model takes a checkpoint folder, "embedded", or a named shape with random weights (llada-8b, dream-7b,
 // llada-512x8, llada-tiny) created directly on the device. Warm-up runs come first; figures are medians.

@@ -40,15 +40,38 @@ internal static class ChatOptionsMapper
         knobs.Threshold = Read(props, DiffusionChatOptions.ThresholdKey, ToDouble) ?? knobs.Threshold;
         knobs.Cache = Read(props, DiffusionChatOptions.CacheKey, ToEnum<CacheMode>) ?? knobs.Cache;
         knobs.CfgScale = Read(props, DiffusionChatOptions.CfgScaleKey, ToDouble) ?? knobs.CfgScale;
-        return knobs.Over(defaults);
+        return Merge(knobs, defaults);
+    }
+
+    /// <summary>The request's knobs over the defaults, where the sampler (algorithm and threshold) is chosen as one: a
+    /// request naming a non-threshold algorithm does not inherit a default threshold, and a request giving only a
+    /// threshold gets the family's threshold sampler rather than a default algorithm that takes none.</summary>
+    public static DiffusionChatOptions Merge(DiffusionChatOptions request, DiffusionChatOptions defaults)
+    {
+        var merged = request.Over(defaults);
+        if (request.Algorithm is { } algorithm && request.Threshold is null && algorithm is not (DiffusionAlgorithm.ConfidenceThreshold or DiffusionAlgorithm.DreamThreshold))
+            merged.Threshold = null;
+        if (request.Threshold is not null && request.Algorithm is null) merged.Algorithm = null;
+        return merged;
     }
 
     public static bool ReadStreamSnapshots(ChatOptions? options) =>
         options?.AdditionalProperties is { } props && (Read(props, DiffusionChatOptions.StreamSnapshotsKey, ToBool) ?? false);
 
-    public static DiffusionOptions ToDiffusionOptions(ChatOptions? options, DiffusionChatOptions knobs, ModelArchitecture architecture)
+    /// <summary>A model folder's sampler defaults as knobs; an algorithm name the client does not know is an error.</summary>
+    public static DiffusionChatOptions KnobsOf(GenerationConfig generation) => new()
     {
-        double temperature = options?.Temperature ?? 0;
+        Steps = generation.Steps,
+        BlockLength = generation.BlockLength,
+        Threshold = generation.Threshold,
+        Cache = generation.Cache,
+        Algorithm = generation.Algorithm is not { } name ? null : ToEnum<DiffusionAlgorithm>(name)
+            ?? throw new ArgumentException($"{GenerationConfig.FileName}: unknown algorithm '{name}' ({string.Join(", ", Enum.GetNames<DiffusionAlgorithm>())})."),
+    };
+
+    public static DiffusionOptions ToDiffusionOptions(ChatOptions? options, DiffusionChatOptions knobs, ModelArchitecture architecture, double? defaultTemperature = null)
+    {
+        double temperature = options?.Temperature ?? defaultTemperature ?? 0;
         if (!double.IsFinite(temperature) || temperature < 0)
             throw new ArgumentException($"ChatOptions.Temperature must be a finite number ≥ 0 (was {temperature}).", nameof(options));
         if (options?.TopP is { } topP && !(topP > 0 && topP <= 1))

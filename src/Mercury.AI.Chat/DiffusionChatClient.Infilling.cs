@@ -82,7 +82,7 @@ public sealed partial class DiffusionChatClient
         options ??= new InfillOptions();
         if (options.MaxMiddleTokens < 1) throw new ArgumentException($"MaxMiddleTokens must be at least 1 (was {options.MaxMiddleTokens}).", nameof(options));
         var chatOptions = new Microsoft.Extensions.AI.ChatOptions { Temperature = (float?)options.Temperature, Seed = options.Seed };
-        var knobs = (options.Diffusion ?? new DiffusionChatOptions()).Over(_options.Diffusion);
+        var knobs = ChatOptionsMapper.Merge(options.Diffusion ?? new DiffusionChatOptions(), _knobDefaults);
         var prefixTokens = _backend.Tokenizer.Encode(prefix);
         var suffixTokens = _backend.Tokenizer.Encode(suffix);
         CheckVocabulary(prefixTokens);

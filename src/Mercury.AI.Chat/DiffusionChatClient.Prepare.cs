@@ -26,11 +26,11 @@ public sealed partial class DiffusionChatClient
         ArgumentNullException.ThrowIfNull(messages);
         if (options?.ModelId is { Length: > 0 } requested && !string.Equals(requested, ModelId, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"This client serves model '{ModelId}'; ChatOptions.ModelId asked for '{requested}'.", nameof(options));
-        int maxTokens = options?.MaxOutputTokens ?? _options.DefaultMaxOutputTokens;
+        int maxTokens = options?.MaxOutputTokens ?? _defaultMaxOutputTokens;
         if (maxTokens < 1) throw new ArgumentException($"ChatOptions.MaxOutputTokens must be at least 1 (was {maxTokens}).", nameof(options));
 
-        var knobs = ChatOptionsMapper.ReadKnobs(options, _options.Diffusion);
-        var diffusion = ChatOptionsMapper.ToDiffusionOptions(options, knobs, _backend.Config.Architecture);
+        var knobs = ChatOptionsMapper.ReadKnobs(options, _knobDefaults);
+        var diffusion = ChatOptionsMapper.ToDiffusionOptions(options, knobs, _backend.Config.Architecture, _defaultTemperature);
         // Escape hatch (ChatOptions.RawRepresentationFactory): engine options as the base; ChatOptions values set win.
         if (options?.RawRepresentationFactory?.Invoke(this) is DiffusionOptions raw)
             diffusion = raw with
@@ -41,27 +41,10 @@ public sealed partial class DiffusionChatClient
                 Seed = options.Seed ?? raw.Seed,
             };
 
-        var tools = options?.ToolMode is NoneChatToolMode ? [] : options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
         var json = options?.ResponseFormat as ChatResponseFormatJson;
-        // Pre-filling "{" would forbid a tool call, so only an answer that must be JSON gets it.
-        string? prefix = json is not null && tools.Count == 0 ? JsonOutput.Prefill(json) : null;
-
-        string? instructions = options?.Instructions;
-        if (json is not null)
-        {
-            string rule = json.Schema is { } schema
-                ? $"Respond only with JSON that conforms to this JSON schema{(json.SchemaName is { } n ? $" ({n})" : "")}:\n{schema.GetRawText()}"
-                : "Respond only with a JSON object.";
-            instructions = string.IsNullOrEmpty(instructions) ? rule : $"{instructions}\n\n{rule}";
-        }
-
-        var context = new ChatTemplateContext
-        {
-            Instructions = instructions,
-            Tools = tools,
-            RequireToolCall = options?.ToolMode is RequiredChatToolMode,
-            AssistantPrefix = prefix,
-        };
+        var context = ContextFor(options);
+        var tools = context.Tools!;
+        string? prefix = context.AssistantPrefix;
         var history = messages.ToList();
         var tokens = _backend.Tokenizer.Encode(Template.Render(history, context));
         int room = _backend.Config.MaxSequenceLength - maxTokens;
@@ -102,6 +85,43 @@ public sealed partial class DiffusionChatClient
         return new PreparedChat(request, prefix, json, tools.Count > 0, ChatOptionsMapper.ReadStreamSnapshots(options))
         {
             SingleToolCall = options?.AllowMultipleToolCalls == false,
+        };
+    }
+
+    /// <summary>The prompt text this client writes for a conversation and its options (the system prompt, the
+    /// declared tools, the JSON rule and any pre-filled answer start included), before tokenization: what a model is
+    /// trained on when it is trained for this client (see the Training project's corpus).</summary>
+    public string RenderPrompt(IEnumerable<ChatMessage> messages, ChatOptions? options = null) => RenderPrompt(Template, messages, options);
+
+    /// <inheritdoc cref="RenderPrompt(IEnumerable{ChatMessage}, ChatOptions?)"/>
+    public static string RenderPrompt(ChatTemplate template, IEnumerable<ChatMessage> messages, ChatOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(messages);
+        return template.Render(messages, ContextFor(options));
+    }
+
+    /// <summary>What the template renders besides the messages, from the request's options.</summary>
+    private static ChatTemplateContext ContextFor(ChatOptions? options)
+    {
+        var tools = options?.ToolMode is NoneChatToolMode ? [] : options?.Tools?.OfType<AIFunctionDeclaration>().ToList() ?? [];
+        var json = options?.ResponseFormat as ChatResponseFormatJson;
+        string? instructions = options?.Instructions;
+        if (json is not null)
+        {
+            string rule = json.Schema is { } schema
+                ? $"Respond only with JSON that conforms to this JSON schema{(json.SchemaName is { } n ? $" ({n})" : "")}:\n{schema.GetRawText()}"
+                : "Respond only with a JSON object.";
+            instructions = string.IsNullOrEmpty(instructions) ? rule : $"{instructions}\n\n{rule}";
+        }
+        return new ChatTemplateContext
+        {
+            Instructions = instructions,
+            Tools = tools,
+            RequireToolCall = options?.ToolMode is RequiredChatToolMode,
+            RequiredToolName = (options?.ToolMode as RequiredChatToolMode)?.RequiredFunctionName,
+            // Pre-filling "{" would forbid a tool call, so only an answer that must be JSON gets it.
+            AssistantPrefix = json is not null && tools.Count == 0 ? JsonOutput.Prefill(json) : null,
         };
     }
 

@@ -37,21 +37,33 @@ public sealed partial class DiffusionChatClient : IChatClient
     private readonly ILogger _logger;
     private readonly ChatClientMetadata _metadata;
     private readonly HashSet<int> _endTokenIds;
+    /// <summary>The client's knobs over the model folder's defaults: what a request that sets nothing gets.</summary>
+    private readonly DiffusionChatOptions _knobDefaults;
+    private readonly int _defaultMaxOutputTokens;
+    private readonly double? _defaultTemperature;
 
-    /// <summary>Serves chat over an existing generator (which must have a tokenizer). The model stays the caller's.</summary>
-    public DiffusionChatClient(DiffusionGenerator generator, DiffusionChatClientOptions? options = null, ILoggerFactory? loggerFactory = null)
-        : this(new GeneratorBackend(generator ?? throw new ArgumentNullException(nameof(generator)), ownsModel: false), options, loggerFactory)
+    /// <summary>Serves chat over an existing generator (which must have a tokenizer). The model stays the caller's.
+    /// <paramref name="generation"/>: the model folder's prompting and decoding defaults
+    /// (<see cref="GenerationConfig.Load"/>), which <see cref="Load"/> reads itself.</summary>
+    public DiffusionChatClient(DiffusionGenerator generator, DiffusionChatClientOptions? options = null, ILoggerFactory? loggerFactory = null,
+        GenerationConfig? generation = null)
+        : this(new GeneratorBackend(generator ?? throw new ArgumentNullException(nameof(generator)), ownsModel: false), options, loggerFactory, null, generation)
     {
     }
 
-    internal DiffusionChatClient(IDiffusionBackend backend, DiffusionChatClientOptions? options, ILoggerFactory? loggerFactory, string? folderName = null)
+    internal DiffusionChatClient(IDiffusionBackend backend, DiffusionChatClientOptions? options, ILoggerFactory? loggerFactory,
+        string? folderName = null, GenerationConfig? generation = null)
     {
         _backend = backend;
         _options = options?.Clone() ?? new DiffusionChatClientOptions();
         _options.Validate();
         loggerFactory ??= NullLoggerFactory.Instance;
         _logger = loggerFactory.CreateLogger<DiffusionChatClient>();
-        Template = ChatTemplate.Create(_options.Template, backend.Tokenizer, backend.Config.Architecture, _options.DefaultSystemPrompt);
+        Generation = generation ?? GenerationConfig.Empty;
+        Template = ChatTemplate.Create(_options.Template, backend.Tokenizer, backend.Config.Architecture, Generation, _options.DefaultSystemPrompt);
+        _knobDefaults = _options.Diffusion.Over(ChatOptionsMapper.KnobsOf(Generation));
+        _defaultMaxOutputTokens = _options.DefaultMaxOutputTokens ?? Generation.MaxNewTokens ?? DiffusionChatClientOptions.FallbackMaxOutputTokens;
+        _defaultTemperature = Generation.Temperature;
         ModelId = _options.ModelId ?? folderName ?? $"mercury-{backend.Config.Architecture.ToString().ToLowerInvariant()}";
         _metadata = new ChatClientMetadata("mercury-diffusion", null, ModelId);
         _endTokenIds = [.. backend.Config.EndTokenIds];
@@ -75,7 +87,7 @@ public sealed partial class DiffusionChatClient : IChatClient
         {
             var generator = new DiffusionGenerator(model, tokenizer, loggerFactory.CreateLogger<DiffusionGenerator>());
             return new DiffusionChatClient(new GeneratorBackend(generator, ownsModel: true), options, loggerFactory,
-                new DirectoryInfo(Path.GetFullPath(folder)).Name);
+                new DirectoryInfo(Path.GetFullPath(folder)).Name, GenerationConfig.Load(folder));
         }
         catch
         {
@@ -89,6 +101,9 @@ public sealed partial class DiffusionChatClient : IChatClient
 
     /// <summary>The prompt format in use.</summary>
     public ChatTemplate Template { get; }
+
+    /// <summary>The model folder's prompting and decoding defaults (empty when the client was built without one).</summary>
+    public GenerationConfig Generation { get; }
 
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
@@ -144,6 +159,7 @@ public sealed partial class DiffusionChatClient : IChatClient
         if (serviceType.IsInstanceOfType(this)) return this;
         if (serviceType.IsInstanceOfType(_backend.Tokenizer)) return _backend.Tokenizer;
         if (serviceType == typeof(ModelConfig)) return _backend.Config;
+        if (serviceType == typeof(GenerationConfig)) return Generation;
         if (serviceType.IsInstanceOfType(Template)) return Template;
         return _backend.GetService(serviceType);
     }

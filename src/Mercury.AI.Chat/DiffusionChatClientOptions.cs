@@ -26,12 +26,17 @@ public sealed class DiffusionChatClientOptions
     /// <summary>The prompt format. <see cref="ChatTemplateKind.Auto"/> picks it from the tokenizer's special tokens.</summary>
     public ChatTemplateKind Template { get; set; } = ChatTemplateKind.Auto;
 
-    /// <summary>System prompt used when a conversation has none. Null: the template's default (Dream: "You are a helpful assistant.").</summary>
+    /// <summary>System prompt used when a conversation has none. Null: the model folder's (<c>generation_config.json</c>
+    /// <c>system_prompt</c>), else the template's (Dream: "You are a helpful assistant.").</summary>
     public string? DefaultSystemPrompt { get; set; }
 
     /// <summary>Answer length when <c>ChatOptions.MaxOutputTokens</c> is not set. A diffusion canvas has a fixed
-    /// length, so this is also the cost of every request.</summary>
-    public int DefaultMaxOutputTokens { get; set; } = 128;
+    /// length, so this is also the cost of every request. Null: the model folder's <c>max_new_tokens</c>, else
+    /// <see cref="FallbackMaxOutputTokens"/>.</summary>
+    public int? DefaultMaxOutputTokens { get; set; }
+
+    /// <summary>The answer length when neither the request, these options nor the model folder give one.</summary>
+    public const int FallbackMaxOutputTokens = 128;
 
     /// <summary>Requests that may wait for the decode loop; one more gets <see cref="DiffusionQueueFullException"/>.</summary>
     public int QueueCapacity { get; set; } = 64;
@@ -42,7 +47,8 @@ public sealed class DiffusionChatClientOptions
     /// <summary>Generations tried per request in JSON mode before giving up with <see cref="DiffusionJsonException"/>.</summary>
     public int JsonAttempts { get; set; } = 3;
 
-    /// <summary>Diffusion knobs applied to every request (per-request values win).</summary>
+    /// <summary>Diffusion knobs applied to every request (per-request values win; unset ones fall back to the model
+    /// folder's <c>generation_config.json</c>, then the engine's defaults).</summary>
     public DiffusionChatOptions Diffusion { get; set; } = new();
 
     public DiffusionChatClientOptions Clone()
@@ -54,7 +60,7 @@ public sealed class DiffusionChatClientOptions
 
     internal void Validate()
     {
-        if (DefaultMaxOutputTokens < 1) throw new ArgumentException($"DefaultMaxOutputTokens must be at least 1 (was {DefaultMaxOutputTokens}).");
+        if (DefaultMaxOutputTokens is < 1) throw new ArgumentException($"DefaultMaxOutputTokens must be at least 1 (was {DefaultMaxOutputTokens}).");
         if (QueueCapacity < 1) throw new ArgumentException($"QueueCapacity must be at least 1 (was {QueueCapacity}).");
         if (MaxBatchSize < 1) throw new ArgumentException($"MaxBatchSize must be at least 1 (was {MaxBatchSize}).");
         if (JsonAttempts < 1) throw new ArgumentException($"JsonAttempts must be at least 1 (was {JsonAttempts}).");

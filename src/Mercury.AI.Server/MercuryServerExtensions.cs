@@ -28,7 +28,7 @@ public static class MercuryServerExtensions
                 ? () => DiffusionChatClient.Load(new DiffusionChatClientOptions
                 {
                     ModelPath = options.ModelPath, Device = options.Device, ModelId = options.ModelId,
-                    DefaultSystemPrompt = options.DefaultSystemPrompt ?? (options.ModelPath is null ? Mercury.AI.Engine.EmbeddedModel.SystemPrompt : null),
+                    DefaultSystemPrompt = options.DefaultSystemPrompt,
                 },
                     sp.GetRequiredService<ILoggerFactory>())
                 : () => chatClient(sp),

@@ -12,8 +12,8 @@ public sealed class MercuryServerOptions
     /// <summary>The id clients send as <c>model</c>; default: the model folder's name.</summary>
     public string? ModelId { get; set; }
 
-    /// <summary>System prompt used when a request has none; null = none, except for the embedded model, which gets the
-    /// one it was trained with (<see cref="Mercury.AI.Engine.EmbeddedModel.SystemPrompt"/>).</summary>
+    /// <summary>System prompt used when a request has none; null = the model folder's (<c>generation_config.json</c>
+    /// <c>system_prompt</c>; the embedded model's is the one it was trained with).</summary>
     public string? DefaultSystemPrompt { get; set; }
 
     /// <summary>When set, every <c>/v1</c> request needs <c>Authorization: Bearer &lt;key&gt;</c>. Health and the playground page stay open.</summary>

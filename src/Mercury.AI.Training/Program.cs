@@ -1,6 +1,7 @@
 using System.Globalization;
 using Mercury.AI.Engine.Tokenization;
 using Mercury.AI.Training.Corpus;
+using Mercury.AI.Training.Corpus.Programs;
 using Mercury.AI.Training.Evaluation;
 using Mercury.AI.Training.Tokenization;
 using Mercury.AI.Training.Training;
@@ -30,12 +31,23 @@ public static class Program
             case "corpus": BuildCorpus(o, corpus); break;
             case "tokenizer": TrainTokenizer(o, corpus, tokenizerPath); break;
             case "train": new Trainer(TrainingOptions(o, work, corpus, tokenizerPath, model)).Run(); break;
-            case "eval": Evaluate(o, corpus, model); break;
+            case "eval":
+                new Evaluator(new EvalOptions
+                {
+                    ModelFolder = model, CorpusFolder = corpus, Limit = o.Int("limit", 60), Offset = o.Int("offset", 0), Threads = o.Int("threads", 2),
+                    Samplers = o.Get("samplers", "default").Split(','), Parts = o.Get("parts", "functions,pages,tools,v1,speed").Split(',').ToHashSet(),
+                    ReportPath = o.Get("report", Path.Combine(work, "eval.json")),
+                }).RunAsync().GetAwaiter().GetResult();
+                break;
+            case "selfcheck" when o.Get("langs", "") == "html":
+                return ProgramSelfCheck.RunPagesAsync(o.Int("count", 20), o.Int("seed", 1), Console.Out).GetAwaiter().GetResult() == 0 ? 0 : 1;
+            case "selfcheck":
+                return ProgramSelfCheck.RunAsync(o.Int("count", 30), o.Int("seed", 1), o.Get("langs", "python,javascript").Split(',').Select(ParseLang), Console.Out)
+                    .GetAwaiter().GetResult() == 0 ? 0 : 1;
             case "all":
                 BuildCorpus(o, corpus);
                 TrainTokenizer(o, corpus, tokenizerPath);
                 new Trainer(TrainingOptions(o, work, corpus, tokenizerPath, model)).Run();
-                Evaluate(o, corpus, model);
                 break;
             default:
                 Console.Error.WriteLine($"Unknown command '{args[0]}'.\n{Usage}");
@@ -46,52 +58,64 @@ public static class Program
     }
 
     private const string Usage = """
-        usage: Mercury.AI.Training corpus|tokenizer|train|eval|all [options]
+        usage: Mercury.AI.Training corpus|tokenizer|train|eval|selfcheck|all [options]
           common:    --work artifacts/training  --corpus <work>/corpus  --tokenizer <work>/tokenizer.json  --model models/mercury-coder-tiny
-          corpus:    --seed 1234 --train-count 30000 --heldout-count 400 --unseen-count 200
-          tokenizer: --vocab-size 4096
-          train:     --steps 2200 --batch-size 16 --lr 3e-3 --warmup 50 --max-len 448 --d-model 192 --layers 4 --heads 3 --mlp 512
+          corpus:    --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
+          tokenizer: --vocab-size 3072
+          train:     --steps N --batch-size 16 --lr 3e-3 --warmup 100 --max-len 1024 --d-model 256 --layers 5 --heads 4 --mlp 704
                      --minutes M (time-budgeted cosine) --export-only true
-                     --device cpu --threads 2 --eval-every 200 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
-          eval:      --seen-limit 100 --unseen-limit 50 --rounds 4 --offset 0 --block 32 --report <work>/eval.json
+                     --device cpu --threads 2 --eval-every 500 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
+          eval:      --limit 60 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,speed --report <work>/eval.json
+          selfcheck: --count 30 --seed 1 --langs python,javascript,csharp   (reference solutions of drawn tasks against their tests, sandboxed)
         """;
+
+    private static Lang ParseLang(string name) => name switch
+    {
+        "python" => Lang.Python,
+        "javascript" => Lang.JavaScript,
+        "csharp" => Lang.CSharp,
+        _ => throw new ArgumentException($"Unknown language '{name}' (python, javascript, csharp)."),
+    };
 
     private static void BuildCorpus(CliOptions o, string folder)
     {
         var options = new CorpusOptions
         {
-            Seed = o.Int("seed", 1234), TrainCount = o.Int("train-count", 30_000),
-            HeldOutSeenCount = o.Int("heldout-count", 400), UnseenCount = o.Int("unseen-count", 200),
+            Seed = o.Int("seed", 1234), Functions = o.Int("functions", 40_000), Refinements = o.Int("refinements", 4_000), Pages = o.Int("pages", 9_000),
+            ToolInteractions = o.Int("tools", 6_000), EvalFunctions = o.Int("eval-functions", 300), EvalPages = o.Int("eval-pages", 60), EvalTools = o.Int("eval-tools", 100),
         };
-        var corpus = CorpusBuilder.Build(options);
+        var corpus = new CorpusBuilder(options, Console.Out).BuildAsync().GetAwaiter().GetResult();
         corpus.Save(folder);
-        Console.WriteLine($"corpus: {corpus.Train.Count} train, {corpus.HeldOutSeen.Count} held-out (seen templates), {corpus.Unseen.Count} unseen-template tasks -> {folder}");
-        Console.WriteLine($"templates: {CorpusBuilder.SeenTemplateIds.Count()} seen, {CorpusBuilder.UnseenTemplateIds.Count()} unseen ({string.Join(", ", CorpusBuilder.UnseenTemplateIds)})");
+        Console.WriteLine($"corpus: {corpus.Train.Count} train, {corpus.HeldOutSeen.Count} held-out (seen compositions), {corpus.Unseen.Count} unseen -> {folder}");
+        foreach (var group in corpus.Train.GroupBy(e => (e.Kind, e.Language)).OrderBy(g => g.Key.ToString()))
+            Console.WriteLine($"  train {group.Key.Kind} {group.Key.Language}: {group.Count()}");
     }
 
     private static void TrainTokenizer(CliOptions o, string corpusFolder, string path)
     {
         var corpus = CodingCorpus.Load(corpusFolder);
         var texts = corpus.Train.Select(Render).ToList();
-        var bpe = BpeTrainer.Train(texts, ChatFormat.SpecialTokens, o.Int("vocab-size", 4096));
+        var bpe = BpeTrainer.Train(texts, ChatFormat.SpecialTokens, o.Int("vocab-size", 3072));
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         File.WriteAllText(path, bpe.ToTokenizerJson());
         var tokenizer = HuggingFaceTokenizer.FromFile(path);
         long tokens = 0, chars = 0;
-        int failures = 0;
+        int failures = 0, longest = 0;
         foreach (var text in texts.Concat(corpus.HeldOutSeen.Select(Render)).Concat(corpus.Unseen.Select(Render)))
         {
             var ids = tokenizer.Encode(text);
             tokens += ids.Count;
             chars += text.Length;
+            longest = Math.Max(longest, ids.Count);
             if (tokenizer.Decode(ids) != text) failures++;
         }
-        Console.WriteLine($"tokenizer: {tokenizer.VocabSize} tokens ({bpe.Merges.Count} merges) -> {path}; {chars / (double)tokens:F2} chars/token; round-trip failures: {failures}");
+        Console.WriteLine($"tokenizer: {tokenizer.VocabSize} tokens ({bpe.Merges.Count} merges) -> {path}; {chars / (double)tokens:F2} chars/token; " +
+            $"{tokens / 1e6:F1}M tokens in all, longest example {longest}; round-trip failures: {failures}");
         if (failures > 0) throw new InvalidDataException($"{failures} texts do not round-trip through {path}");
     }
 
-    /// <summary>The full training text of a task, as the tokenizer sees it.</summary>
-    public static string Render(CodingTask task) => ChatFormat.Prompt(task.System, task.Instruction) + ChatFormat.AnswerSuffix(task.Answer);
+    /// <summary>The full training text of an example, as the tokenizer sees it.</summary>
+    public static string Render(CorpusExample example) => example.Prompt + ChatFormat.AnswerSuffix(example.Answer);
 
     private static TrainingOptions TrainingOptions(CliOptions o, string work, string corpus, string tokenizer, string model) => new()
     {
@@ -99,29 +123,22 @@ public static class Program
         TokenizerPath = tokenizer,
         RunFolder = o.Get("run", Path.Combine(work, "run")),
         ModelFolder = model,
-        Model = new TinyModelSpec { DModel = o.Int("d-model", 192), Layers = o.Int("layers", 4), Heads = o.Int("heads", 3), MlpHidden = o.Int("mlp", 512) },
-        Steps = o.Int("steps", 2200),
+        Model = new TinyModelSpec { DModel = o.Int("d-model", 256), Layers = o.Int("layers", 5), Heads = o.Int("heads", 4), MlpHidden = o.Int("mlp", 704) },
+        Steps = o.Int("steps", 100_000),
         BatchSize = o.Int("batch-size", 16),
         LearningRate = o.Double("lr", 3e-3),
-        WarmupSteps = o.Int("warmup", 50),
-        MaxTrainLength = o.Int("max-len", 448),
+        WarmupSteps = o.Int("warmup", 100),
+        MaxTrainLength = o.Int("max-len", 1024),
         Device = o.Get("device", "cpu"),
         Threads = o.Int("threads", 2),
         Seed = o.Int("train-seed", 1234),
-        EvalEvery = o.Int("eval-every", 200),
+        EvalEvery = o.Int("eval-every", 500),
         CheckpointEvery = o.Int("checkpoint-every", 100),
         LogEvery = o.Int("log-every", 10),
         MaxStepsThisRun = o.Has("max-steps-this-run") ? o.Int("max-steps-this-run", 0) : null,
         Minutes = o.Has("minutes") ? o.Double("minutes", 0) : null,
         ExportOnly = o.Get("export-only", "false") == "true",
     };
-
-    private static void Evaluate(CliOptions o, string corpus, string model) =>
-        new Evaluator(new EvalOptions
-        {
-            ModelFolder = model, CorpusFolder = corpus, SeenLimit = o.Int("seen-limit", 100), UnseenLimit = o.Int("unseen-limit", 50),
-            Rounds = o.Int("rounds", 4), Offset = o.Int("offset", 0), BlockLength = o.Int("block", 32), Threads = o.Int("threads", 2), ReportPath = o.Get("report", Path.Combine(o.Get("work", "artifacts/training"), "eval.json")),
-        }).Run();
 }
 
 /// <summary><c>--key value</c> pairs; every option given must be used by the command, so typos fail loudly.</summary>

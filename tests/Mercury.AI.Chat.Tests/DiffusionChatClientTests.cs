@@ -45,7 +45,7 @@ public class DiffusionChatClientTests
         using var client = ScriptedBackend.Client(backend, new DiffusionChatClientOptions { DefaultSystemPrompt = "Be brief." });
         await client.GetResponseAsync([new(ChatRole.User, "a"), new(ChatRole.Assistant, "b"), new(ChatRole.User, "c")], new ChatOptions { Instructions = "Use French." });
         Assert.Equal(
-            "<|im_start|>system\nUse French.<|im_end|>\n<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\nb<|im_end|>\n<|im_start|>user\nc<|im_end|>\n<|im_start|>assistant\n",
+            "<|im_start|>system\nBe brief.\n\nUse French.<|im_end|>\n<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\nb<|im_end|>\n<|im_start|>user\nc<|im_end|>\n<|im_start|>assistant\n",
             Assert.Single(backend.Prompts));
     }
 

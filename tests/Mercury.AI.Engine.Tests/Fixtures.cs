@@ -1,8 +1,8 @@
 namespace Mercury.AI.Engine.Tests;
 
 /// <summary>
-/// Locates the read-only reference fixtures in <c>shared/fixtures</c>, which lives beside the clone's folder
-/// (<c>&lt;clone&gt;/../shared/fixtures</c>) on developer machines and in CI alike.
+/// Locates the reference fixtures vendored in the clone's <c>tests/fixtures</c> (reference checkpoints, golden logits
+/// and generations, a tokenizer; see its README), so the tests pass from a clone alone.
 /// </summary>
 public static class Fixtures
 {
@@ -11,11 +11,26 @@ public static class Fixtures
 
     private static readonly Lazy<string> s_root = new(FindRoot);
 
-    /// <summary>Absolute path of the <c>shared/fixtures</c> folder.</summary>
+    /// <summary>Absolute path of the <c>tests/fixtures</c> folder.</summary>
     public static string Root => s_root.Value;
 
     /// <summary>A path inside the fixtures folder, e.g. <c>Fixtures.Path("dream-tiny", "config.json")</c>.</summary>
     public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
+
+    /// <summary>A path inside the clone's <c>tests/</c> folder, found by walking up from the test binaries
+    /// (…/tests/X/bin/Debug/net10.0); null when no parent has it.</summary>
+    public static string? FindInTestsFolder(params string[] parts)
+    {
+        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            string candidate = System.IO.Path.Combine([dir.FullName, "tests", .. parts]);
+            if (Directory.Exists(candidate) || File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
 
     private static string FindRoot()
     {
@@ -27,18 +42,8 @@ public static class Fixtures
                 : throw new DirectoryNotFoundException($"{OverrideVariable} is set to '{overridden}', which is not a folder.");
         }
 
-        // Walk up from the test binaries (…/tests/X/bin/Debug/net10.0) until some ancestor has shared/fixtures.
-        for (DirectoryInfo? dir = new(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = System.IO.Path.Combine(dir.FullName, "shared", "fixtures");
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        throw new DirectoryNotFoundException(
-            $"No shared/fixtures folder found in any parent of '{AppContext.BaseDirectory}'. The fixtures are expected " +
-            $"beside the clone (<clone>/../shared/fixtures); set {OverrideVariable} to use another location.");
+        return FindInTestsFolder("fixtures") ?? throw new DirectoryNotFoundException(
+            $"No tests/fixtures folder found in any parent of '{AppContext.BaseDirectory}'. The fixtures are part of the " +
+            $"clone (tests/fixtures); set {OverrideVariable} to use another location.");
     }
 }

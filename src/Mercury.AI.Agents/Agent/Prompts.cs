@@ -15,9 +15,9 @@ public static class Prompts
         "given tests pass. You cannot change the tests. Reply with the whole solution in exactly one fenced code block, " +
         "and keep any explanation short.";
 
-    /// <summary>The system prompt of the compact style: the one the embedded model was trained with (equal to
-    /// Mercury.AI.Engine.EmbeddedModel.SystemPrompt, which this engine-free library cannot reference; a test keeps them equal).</summary>
-    public const string CompactInstructions = "You are Mercury, a small coding model. Answer with one fenced code block.";
+    /// <summary>The compact style sends no instructions: the client applies the system prompt the model was trained
+    /// with (its folder's <c>generation_config.json</c>).</summary>
+    public const string CompactInstructions = "";
 
     private const int MaxMessageChars = 1500;
     private const int StderrTailLines = 20;

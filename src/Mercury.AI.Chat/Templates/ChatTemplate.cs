@@ -33,6 +33,9 @@ public sealed record ChatTemplateContext
     /// <summary>Tell the model it must call a tool (<see cref="ChatToolMode.RequireAny"/>).</summary>
     public bool RequireToolCall { get; init; }
 
+    /// <summary>With <see cref="RequireToolCall"/>: the one function it must call (<see cref="ChatToolMode.RequireSpecific"/>).</summary>
+    public string? RequiredToolName { get; init; }
+
     /// <summary>End with the assistant header, so the model writes the next turn.</summary>
     public bool AddGenerationPrompt { get; init; } = true;
 
@@ -58,6 +61,9 @@ public abstract class ChatTemplate
     /// <summary>System prompt used when the conversation has none.</summary>
     public string? DefaultSystemPrompt { get; }
 
+    /// <summary>How declared tools are described (the model folder's <c>tool_format</c>).</summary>
+    public ToolPromptFormat ToolFormat { get; init; }
+
     /// <summary>Text before the first turn (a BOS token).</summary>
     protected virtual string Begin => "";
 
@@ -76,9 +82,12 @@ public abstract class ChatTemplate
         int first = 0;
         var system = new List<string>();
         for (; first < list.Count && list[first].Role == ChatRole.System; first++) system.Add(TextOf(list[first]));
-        if (!string.IsNullOrEmpty(context.Instructions)) system.Add(context.Instructions);
+        // As in Hugging Face templates, the default applies when the conversation has no system message; per-request
+        // instructions add to it rather than replace the prompt the model was trained with.
         if (system.Count == 0 && DefaultSystemPrompt is { Length: > 0 }) system.Add(DefaultSystemPrompt);
-        if (context.Tools is { Count: > 0 } tools) system.Add(ToolPrompt.Describe(tools, context.RequireToolCall));
+        if (!string.IsNullOrEmpty(context.Instructions)) system.Add(context.Instructions);
+        if (context.Tools is { Count: > 0 } tools)
+            system.Add(ToolPrompt.Describe(tools, context.RequireToolCall, ToolFormat, context.RequiredToolName));
         if (system.Count > 0) sb.Append(Turn("system", string.Join("\n\n", system)));
 
         for (int i = first; i < list.Count; i++)
@@ -117,17 +126,24 @@ public abstract class ChatTemplate
 
     /// <summary>The template for <paramref name="kind"/>; <see cref="ChatTemplateKind.Auto"/> reads the tokenizer's special tokens.</summary>
     public static ChatTemplate Create(ChatTemplateKind kind, Engine.Tokenization.HuggingFaceTokenizer? tokenizer,
-        Engine.Models.ModelArchitecture architecture, string? defaultSystemPrompt = null)
+        Engine.Models.ModelArchitecture architecture, string? defaultSystemPrompt = null, ToolPromptFormat toolFormat = ToolPromptFormat.Qwen)
     {
         if (kind == ChatTemplateKind.Auto) kind = Detect(tokenizer, architecture);
         return kind switch
         {
-            ChatTemplateKind.LLaDA => new LLaDAChatTemplate(defaultSystemPrompt),
-            ChatTemplateKind.Dream => new ChatMLTemplate(defaultSystemPrompt ?? ChatMLTemplate.DreamSystemPrompt),
-            ChatTemplateKind.ChatML => new ChatMLTemplate(defaultSystemPrompt),
+            ChatTemplateKind.LLaDA => new LLaDAChatTemplate(defaultSystemPrompt) { ToolFormat = toolFormat },
+            ChatTemplateKind.Dream => new ChatMLTemplate(defaultSystemPrompt ?? ChatMLTemplate.DreamSystemPrompt) { ToolFormat = toolFormat },
+            ChatTemplateKind.ChatML => new ChatMLTemplate(defaultSystemPrompt) { ToolFormat = toolFormat },
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown chat template kind."),
         };
     }
+
+    /// <summary>The template a model folder asks for: <paramref name="kind"/> (or the tokenizer's), with the folder's
+    /// <c>generation_config.json</c> system prompt and tool format unless <paramref name="systemPromptOverride"/> is given.</summary>
+    public static ChatTemplate Create(ChatTemplateKind kind, Engine.Tokenization.HuggingFaceTokenizer? tokenizer,
+        Engine.Models.ModelArchitecture architecture, Engine.Models.GenerationConfig generation, string? systemPromptOverride = null) =>
+        Create(kind, tokenizer, architecture, systemPromptOverride ?? generation.SystemPrompt,
+            generation.ToolFormat == "compact" ? ToolPromptFormat.Compact : ToolPromptFormat.Qwen);
 
     public static ChatTemplateKind Detect(Engine.Tokenization.HuggingFaceTokenizer? tokenizer, Engine.Models.ModelArchitecture architecture)
     {
@@ -138,4 +154,14 @@ public abstract class ChatTemplate
             $"Cannot tell the chat template from tokenizer '{tokenizer?.SourceName ?? "(none)"}': it has neither <|start_header_id|> (LLaDA) nor <|im_start|> (ChatML). " +
             "Set DiffusionChatClientOptions.Template.");
     }
+}
+
+/// <summary>How declared tools are described in the system prompt (a model folder's <c>tool_format</c>).</summary>
+public enum ToolPromptFormat
+{
+    /// <summary>Qwen2.5's JSON signatures inside <c>&lt;tools&gt;&lt;/tools&gt;</c>.</summary>
+    Qwen,
+
+    /// <summary>One <c>name(arg: type, opt?: type) - description</c> line per function, for small models.</summary>
+    Compact,
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Mercury.AI.Engine.Checkpoints;
+using Mercury.AI.Engine.Runtime;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TorchSharp;
@@ -31,6 +32,7 @@ public static class ModelLoader
     {
         options ??= new ModelLoadOptions();
         logger ??= NullLogger.Instance;
+        TorchRuntime.EnsureNativeLibrary();
         var device = options.Device ?? CPU;
         var dtype = options.DType ?? (device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32);
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))

@@ -22,6 +22,8 @@ public enum DevicePreference
 /// here, so CUDA runs on the libtorch of an installed PyTorch: the folder named by <c>MERCURY_LIBTORCH</c> (or
 /// <c>TORCHSHARP_LIBTORCH</c>), else <c>torch/lib</c> of the <c>python3</c> on PATH, else common virtualenv places.
 /// The app must then be built without the bundled CPU libtorch (<c>-p:MercuryLibTorch=external</c>); see docs/gpu.md.
+/// When TorchSharp's native library cannot load at all, resolving a device throws <see cref="DllNotFoundException"/>
+/// naming the cause (e.g. the C++ runtime's missing GLIBCXX version) instead of TorchSharp's "missing libtorch package".
 /// </summary>
 public static class TorchRuntime
 {
@@ -33,6 +35,11 @@ public static class TorchRuntime
 
     private static readonly object Gate = new();
     private static string? _cudaLibTorch;
+
+    /// <summary>Loads TorchSharp's CPU backend now (a no-op once a backend is loaded), or throws <see cref="DllNotFoundException"/>
+    /// saying why it cannot load on this machine and how to fix it. Device resolution and model loading call it; call it
+    /// before using TorchSharp directly for the same clear error.</summary>
+    public static void EnsureNativeLibrary() => TorchNativeLibrary.EnsureLoaded();
 
     /// <summary>Parses <c>cpu</c>, <c>cuda</c>, <c>cuda:N</c> or <c>auto</c> (case-insensitive).</summary>
     public static (DevicePreference Preference, int Index) Parse(string? text)
@@ -55,7 +62,12 @@ public static class TorchRuntime
     public static Device ResolveDevice(DevicePreference preference, int index = 0, ILogger? logger = null)
     {
         logger ??= NullLogger.Instance;
-        if (preference == DevicePreference.Cpu) return CPU;
+        TorchNativeLibrary.CheckVersions();
+        if (preference == DevicePreference.Cpu)
+        {
+            TorchNativeLibrary.EnsureLoaded();
+            return CPU;
+        }
         string? problem = TryInitializeCuda(out var searched);
         if (problem is null)
         {
@@ -70,6 +82,7 @@ public static class TorchRuntime
                 $"Fix: install PyTorch with CUDA (python3 -m pip install torch) or set {LibTorchEnvironmentVariable} to its torch/lib folder, " +
                 "build with -p:MercuryLibTorch=external so the bundled CPU libtorch is left out, and check that nvidia-smi sees a GPU.");
         logger.LogWarning("CUDA not available ({Problem}); running on CPU.", problem);
+        TorchNativeLibrary.EnsureLoaded();
         return CPU;
     }
 

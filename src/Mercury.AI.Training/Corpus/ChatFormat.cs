@@ -1,10 +1,14 @@
 using System.Text.RegularExpressions;
+using Mercury.AI.Chat.Templates;
+using Mercury.AI.Engine.Models;
 
 namespace Mercury.AI.Training.Corpus;
 
 /// <summary>
-/// The ChatML template the model is trained on and prompted with:
-/// <c>&lt;|im_start|&gt;system\n…&lt;|im_end|&gt;\n&lt;|im_start|&gt;user\n{instruction}&lt;|im_end|&gt;\n&lt;|im_start|&gt;assistant\n{answer}&lt;|im_end|&gt;&lt;|endoftext|&gt;</c>.
+/// The embedded model's prompt format: ChatML with the recipe's system prompt and compact tool format
+/// (<c>Recipe/generation_config.json</c>, copied into the model folder at export, where the client reads it).
+/// Prompts are rendered by the chat client's own code (<c>DiffusionChatClient.RenderPrompt</c>); this class only adds
+/// how an answer ends in training.
 /// </summary>
 public static partial class ChatFormat
 {
@@ -16,15 +20,13 @@ public static partial class ChatFormat
     /// <summary>The special tokens, in id order (0..3).</summary>
     public static readonly string[] SpecialTokens = [EndOfText, ImStart, ImEnd, Mask];
 
-    public const string CoderSystem = Mercury.AI.Engine.EmbeddedModel.SystemPrompt;
+    /// <summary>The recipe's generation config: what the trained model's folder will carry.</summary>
+    public static string RecipeFile => Path.Combine(AppContext.BaseDirectory, "Recipe", GenerationConfig.FileName);
 
-    public const string AgentSystem =
-        "You are Mercury, a coding agent. Tools: read_file(path), list_dir(path), run_tests(path), search_code(query). " +
-        "To call a tool answer with <tool_call>{\"name\": ..., \"arguments\": {...}}</tool_call>.";
+    public static GenerationConfig Recipe => GenerationConfig.Load(Path.GetDirectoryName(RecipeFile)!);
 
-    /// <summary>Everything before the answer, ending with the assistant header.</summary>
-    public static string Prompt(string system, string instruction) =>
-        $"{ImStart}system\n{system}{ImEnd}\n{ImStart}user\n{instruction}{ImEnd}\n{ImStart}assistant\n";
+    /// <summary>The template the client will use for the trained model (ChatML, the recipe's system prompt and tool format).</summary>
+    public static ChatTemplate Template(GenerationConfig recipe) => ChatTemplate.Create(ChatTemplateKind.ChatML, null, ModelArchitecture.LLaDA, recipe);
 
     /// <summary>The answer as trained: the text, end of turn, end of text (EOS padding follows in the trainer).</summary>
     public static string AnswerSuffix(string answer) => $"{answer}{ImEnd}{EndOfText}";
@@ -45,6 +47,6 @@ public static partial class ChatFormat
         return answer;
     }
 
-    [GeneratedRegex(@"```[a-zA-Z]*\n(.*?)```", RegexOptions.Singleline)]
+    [GeneratedRegex(@"```[a-zA-Z#]*\n(.*?)```", RegexOptions.Singleline)]
     private static partial Regex FenceRegex();
 }

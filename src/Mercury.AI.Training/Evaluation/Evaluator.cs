@@ -1,12 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
-using Mercury.AI.Engine.Decoding;
-using Mercury.AI.Engine.Models;
-using Mercury.AI.Engine.Tokenization;
+using Mercury.AI.Agents.Runners;
+using Mercury.AI.Agents.Sandbox;
+using Mercury.AI.Chat;
 using Mercury.AI.Training.Corpus;
-using Mercury.AI.Training.Training;
-using TorchSharp;
-using static TorchSharp.torch;
+using Microsoft.Extensions.AI;
 
 namespace Mercury.AI.Training.Evaluation;
 
@@ -14,167 +13,134 @@ public sealed record EvalOptions
 {
     public required string ModelFolder { get; init; }
     public required string CorpusFolder { get; init; }
-    /// <summary>How many held-out instances of seen templates / of unseen templates to generate for (the first N of each file).</summary>
-    public int SeenLimit { get; init; } = 100;
-    public int UnseenLimit { get; init; } = 50;
-    /// <summary>Skip this many tasks of each split first: e.g. tune sampler settings on tasks 300+ and report on the first 100.</summary>
+    /// <summary>Tasks per kind and split (the first N of each).</summary>
+    public int Limit { get; init; } = 60;
+    /// <summary>Skip this many tasks of each kind first: tune on a dev slice, report on the first N.</summary>
     public int Offset { get; init; }
-    /// <summary>Semi-autoregressive block length of the sampler.</summary>
-    public int BlockLength { get; init; } = 32;
-    /// <summary>Generate → test → refine rounds in total (1 = pass@1 only).</summary>
-    public int Rounds { get; init; } = 4;
-    public long Seed { get; init; }
+    public IReadOnlyList<string> Samplers { get; init; } = ["default"];
+    /// <summary>Which parts: functions, pages, tools, v1 (the v1 unseen-template set), speed.</summary>
+    public IReadOnlySet<string> Parts { get; init; } = new HashSet<string> { "functions", "pages", "tools", "v1", "speed" };
     public int Threads { get; init; } = 2;
     public string? ReportPath { get; init; }
 }
 
-/// <summary>Per-task outcome.</summary>
-public sealed record TaskOutcome(string Id, string TemplateId, string Kind, bool PassedFirst, int? PassedInRound, string Answer, string Output);
+/// <summary>Pass rates of one group of tasks.</summary>
+public sealed record GroupResult(string Group, int Tasks, int Passed, double PassRate, List<string> Failures);
 
-public sealed record SplitReport(string Split, int Tasks, double PassAt1, double PassAfterRefine, Dictionary<string, double> PassAt1ByKind, List<TaskOutcome> Outcomes);
-
-public sealed record EvalReport(double HeldOutLoss, double HeldOutMaskedAccuracy, double HeldOutTextAccuracy, SplitReport Seen, SplitReport Unseen,
-    double AnswerTokensPerSecond, double CanvasTokensPerSecond, double BatchedAnswerTokensPerSecond, double BatchedCanvasTokensPerSecond,
-    int Threads, string Sampler);
+public sealed record SamplerReport(string Sampler, List<GroupResult> Groups, double AnswerTokensPerSecond, double TokensPerStep);
 
 /// <summary>
-/// Evaluates a model folder on the corpus's held-out splits: masked-token accuracy, pass@1 with the default sampler
-/// (LLaDA low-confidence remasking, block 32, one token per step, greedy), pass rate after refine rounds, tokens/s.
+/// Evaluates a model folder through the paths users take: the <see cref="DiffusionChatClient"/> for code and pages
+/// (answers checked by the agent host's sandboxed runners, pages in Chromium), <c>UseFunctionInvocation</c> and
+/// Semantic Kernel's auto function calling for tools (the declared functions are really invoked), per sampler setting.
 /// </summary>
 public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
 {
     private readonly TextWriter _log = log ?? Console.Out;
 
-    public string SamplerDescription => $"LLaDA low-confidence remasking, block {options.BlockLength}, steps = answer length, temperature 0";
+    /// <summary>Answer canvas per kind: room for the longest reference answers of the kind.</summary>
+    public static int MaxTokens(string language) => language switch { "html" => 768, "tool" => 96, "csharp" => 256, _ => 192 };
 
-    /// <summary>Answer canvas per kind: room for the longest reference answer of the kind plus EOS.</summary>
-    public static int GenerationLength(CodingTask task) => task.Kind switch
+    public async Task<List<SamplerReport>> RunAsync(CancellationToken cancellationToken = default)
     {
-        TaskKind.Html => 320,
-        TaskKind.ToolCall => 64,
-        _ => 96,
-    };
-
-    public EvalReport Run()
-    {
-        torch.set_num_threads(options.Threads);
-        using var model = ModelLoader.Load(options.ModelFolder);
-        var tokenizer = HuggingFaceTokenizer.FromFile(options.ModelFolder);
+        TorchSharp.torch.set_num_threads(options.Threads);
+        using var client = DiffusionChatClient.Load(new DiffusionChatClientOptions { ModelPath = options.ModelFolder, Device = "cpu", MaxBatchSize = 8 });
         var corpus = CodingCorpus.Load(options.CorpusFolder);
-        int eosId = Trainer.SpecialIds(tokenizer).Eos;
-
-        var heldOut = corpus.HeldOutSeen.Take(64).Select(t => SftExample.From(t, tokenizer)).Where(e => e.Length <= model.Config.MaxSequenceLength).ToList();
-        var heldOutResult = Trainer.HeldOutDetailed(model, heldOut, eosId, CPU, 1234);
-        var (loss, accuracy) = (heldOutResult.Loss, heldOutResult.Accuracy);
-        _log.WriteLine($"held-out ({heldOut.Count} examples, mask ratios 0.25/0.5/0.75/1): loss {loss:F4}, masked-token accuracy {accuracy:P1} " +
-            $"(answer text only, EOS padding excluded: {heldOutResult.TextAccuracy:P1})");
-
-        var generator = new DiffusionGenerator(model, tokenizer);
-        var timing = new Timing();
-        var seen = Evaluate("held-out instances of seen templates", corpus.HeldOutSeen.Skip(options.Offset).Take(options.SeenLimit).ToList(), generator, tokenizer, timing);
-        var unseen = Evaluate("unseen templates", corpus.Unseen.Skip(options.Offset).Take(options.UnseenLimit).ToList(), generator, tokenizer, timing);
-        var single = SingleRequestSpeed(generator, tokenizer, corpus.HeldOutSeen.Where(t => t.Kind == TaskKind.Python).Take(4));
-        var report = new EvalReport(loss, accuracy, heldOutResult.TextAccuracy, seen, unseen, single.AnswerTokensPerSecond, single.CanvasTokensPerSecond,
-            timing.AnswerTokens / timing.Seconds, timing.CanvasTokens / timing.Seconds, options.Threads, SamplerDescription);
-        _log.WriteLine($"tokens/s ({options.Threads} threads), one request at a time: {report.AnswerTokensPerSecond:F1} answer tokens/s ({report.CanvasTokensPerSecond:F1} canvas positions/s); " +
-            $"batches of {BatchSize}: {report.BatchedAnswerTokensPerSecond:F1} answer tokens/s ({report.BatchedCanvasTokensPerSecond:F1} canvas positions/s)");
+        var runners = LanguageRunners.CreateDefault(SandboxFactory.Create(new SandboxOptions()));
+        var reports = new List<SamplerReport>();
+        foreach (var name in options.Samplers)
+        {
+            var sampler = SamplerSetting.Parse(name);
+            var groups = new List<GroupResult>();
+            string work = Directory.CreateTempSubdirectory("mercury-eval-").FullName;
+            try
+            {
+                if (options.Parts.Contains("functions"))
+                    foreach (var (split, examples) in new[] { ("seen", corpus.HeldOutSeen), ("unseen", corpus.Unseen) })
+                        foreach (var language in new[] { "python", "javascript", "csharp" })
+                            groups.Add(await CodeAsync($"{language} {split}", Take(examples.Where(e => e.Kind == ExampleKind.Function && e.Language == language)),
+                                client, sampler, runners, work, cancellationToken));
+                if (options.Parts.Contains("pages"))
+                {
+                    var demos = corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page && CorpusBuilder.Demos.Any(d => d.Instruction == e.Instruction)).ToList();
+                    groups.Add(await CodeAsync("pages demos", demos, client, sampler, runners, work, cancellationToken));
+                    groups.Add(await CodeAsync("pages seen", Take(corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page).Except(demos)), client, sampler, runners, work, cancellationToken));
+                    groups.Add(await CodeAsync("pages unseen", Take(corpus.Unseen.Where(e => e.Kind == ExampleKind.Page)), client, sampler, runners, work, cancellationToken));
+                }
+                if (options.Parts.Contains("v1"))
+                    groups.Add(await CodeAsync("v1 unseen templates", Take(V1Set.Load()), client, sampler, runners, work, cancellationToken));
+                if (options.Parts.Contains("tools"))
+                    foreach (var (split, examples) in new[] { ("seen tools", corpus.HeldOutSeen), ("unseen tools", corpus.Unseen) })
+                        foreach (var stack in new[] { "ExtensionsAI", "SemanticKernel" })
+                            groups.Add(await ToolEvaluation.RunAsync($"tools {stack} {split}",
+                                Take(examples.Where(e => e.Kind == ExampleKind.ToolCall && e.ToolStack == stack)), client, sampler, cancellationToken));
+            }
+            finally
+            {
+                Directory.Delete(work, true);
+            }
+            var (speed, perStep) = options.Parts.Contains("speed") ? Speed(client, sampler, corpus) : (double.NaN, double.NaN);
+            var report = new SamplerReport(name, groups, speed, perStep);
+            reports.Add(report);
+            _log.WriteLine($"[{name}] " + string.Join("; ", groups.Select(g => $"{g.Group} {g.Passed}/{g.Tasks}")) +
+                $"; {speed:F0} answer tokens/s at batch 1, {perStep:F2} tokens/step");
+        }
         if (options.ReportPath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            File.WriteAllText(path, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(path, JsonSerializer.Serialize(reports, new JsonSerializerOptions { WriteIndented = true }));
         }
-        return report;
+        return reports;
     }
 
-    private sealed class Timing
-    {
-        public double Seconds, AnswerTokens, CanvasTokens;
-    }
+    private List<CorpusExample> Take(IEnumerable<CorpusExample> examples) => examples.Skip(options.Offset).Take(options.Limit).ToList();
 
-    /// <summary>Rows decoded together; each row decodes exactly as it would alone (see <see cref="DiffusionGenerator.GenerateBatch"/>).</summary>
-    public const int BatchSize = 8;
-
-    private SplitReport Evaluate(string name, List<CodingTask> tasks, DiffusionGenerator generator, HuggingFaceTokenizer tokenizer, Timing timing)
+    /// <summary>Each task's instruction as a plain user turn (the model folder's system prompt applies), the answer's
+    /// code run against the task's visible and hidden tests.</summary>
+    private async Task<GroupResult> CodeAsync(string group, List<CorpusExample> tasks, IChatClient client, SamplerSetting sampler,
+        LanguageRunners runners, string work, CancellationToken cancellationToken)
     {
-        var outcomes = new TaskOutcome?[tasks.Count];
-        var pending = Enumerable.Range(0, tasks.Count).Select(i => (Index: i, Instruction: tasks[i].Instruction)).ToList();
-        for (int round = 1; round <= options.Rounds && pending.Count > 0; round++)
+        var answers = await AnswerAllAsync(tasks, client, sampler, cancellationToken);
+        int passed = 0;
+        var failures = new ConcurrentBag<string>();
+        await Parallel.ForAsync(0, tasks.Count, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            var answers = GenerateAll(generator, tokenizer, pending.Select(p => (tasks[p.Index], p.Instruction)).ToList(), timing);
-            var next = new List<(int, string)>();
-            for (int j = 0; j < pending.Count; j++)
-            {
-                var (i, _) = pending[j];
-                var task = tasks[i];
-                var check = TestRunner.Check(task, answers[j]);
-                outcomes[i] = outcomes[i] is null
-                    ? new TaskOutcome(task.Id, task.TemplateId, task.Kind.ToString(), check.Passed, check.Passed ? 1 : null, answers[j], check.Output)
-                    : outcomes[i]! with { PassedInRound = check.Passed ? round : null };
-                // Only code tasks are refined: tool calls and pages have no test output worth feeding back yet.
-                if (!check.Passed && task.Kind is TaskKind.Python or TaskKind.JavaScript)
-                    next.Add((i, Refinement.Prompt(task.Instruction, task.Language, ChatFormat.ExtractCode(answers[j]), check.Output)));
-            }
-            pending = next;
-        }
-        var done = outcomes.Select(o => o!).ToList();
-        double pass1 = done.Count == 0 ? 0 : done.Count(o => o.PassedFirst) / (double)done.Count;
-        double refined = done.Count == 0 ? 0 : done.Count(o => o.PassedInRound is not null) / (double)done.Count;
-        var byKind = done.GroupBy(o => o.Kind).ToDictionary(g => g.Key, g => g.Count(o => o.PassedFirst) / (double)g.Count());
-        _log.WriteLine($"{name}: {done.Count} tasks, pass@1 {pass1:P1}, after up to {options.Rounds} rounds {refined:P1}; by kind: " +
-            string.Join(", ", byKind.Select(k => $"{k.Key} {k.Value:P0} (n={done.Count(o => o.Kind == k.Key)})")));
-        return new SplitReport(name, done.Count, pass1, refined, byKind, done);
+            var task = tasks[i];
+            var runner = runners.Get(task.Language);
+            string code = ChatFormat.ExtractCode(answers[i]);
+            var result = await runner.RunAsync(code, [.. task.Tests, .. task.HiddenTests], Path.Combine(work, Guid.NewGuid().ToString("N")), ct);
+            if (result.Passed) Interlocked.Increment(ref passed);
+            else failures.Add($"{task.Id} {task.Composition}: {result.Tests.FirstOrDefault(t => !t.Passed)?.Message.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim()}");
+        });
+        var r = new GroupResult(group, tasks.Count, passed, tasks.Count == 0 ? 0 : passed / (double)tasks.Count, [.. failures.Take(20)]);
+        _log.WriteLine($"  {group}: {r.Passed}/{r.Tasks} ({r.PassRate:P0})");
+        return r;
     }
 
-    /// <summary>Answers for (task, instruction) pairs, batched by canvas length.</summary>
-    private List<string> GenerateAll(DiffusionGenerator generator, HuggingFaceTokenizer tokenizer, List<(CodingTask Task, string Instruction)> items, Timing timing)
+    /// <summary>All answers, eight requests in flight (the client batches them into one decode).</summary>
+    private static async Task<string[]> AnswerAllAsync(List<CorpusExample> tasks, IChatClient client, SamplerSetting sampler, CancellationToken cancellationToken)
     {
-        var answers = new string[items.Count];
-        var requests = items.Select((item, i) => (Index: i, Request: Request(generator, tokenizer, item.Task, item.Instruction))).ToList();
-        foreach (var group in requests.GroupBy(r => r.Request.MaxNewTokens))
+        var answers = new string[tasks.Count];
+        await Parallel.ForAsync(0, tasks.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {
-            foreach (var chunk in group.Chunk(BatchSize))
-            {
-                var clock = Stopwatch.StartNew();
-                var results = generator.GenerateBatch(chunk.Select(c => c.Request).ToList());
-                timing.Seconds += clock.Elapsed.TotalSeconds;
-                for (int k = 0; k < chunk.Length; k++)
-                {
-                    timing.AnswerTokens += results[k].Tokens.Count;
-                    timing.CanvasTokens += chunk[k].Request.MaxNewTokens;
-                    answers[chunk[k].Index] = results[k].Text ?? tokenizer.Decode(results[k].Tokens);
-                }
-            }
-        }
-        return answers.ToList();
+            var response = await client.GetResponseAsync(tasks[i].Instruction, sampler.Options(MaxTokens(tasks[i].Language)), ct);
+            answers[i] = response.Text;
+        });
+        return answers;
     }
 
-    private GenerationRequest Request(DiffusionGenerator generator, HuggingFaceTokenizer tokenizer, CodingTask task, string instruction)
+    /// <summary>Answer tokens per second and per step, one request at a time, on the first held-out Python tasks.</summary>
+    private static (double TokensPerSecond, double TokensPerStep) Speed(DiffusionChatClient client, SamplerSetting sampler, CodingCorpus corpus)
     {
-        var prompt = tokenizer.Encode(ChatFormat.Prompt(task.System, instruction));
-        int length = GenerationLength(task);
-        int room = generator.Model.Config.MaxSequenceLength - prompt.Count;
-        if (room < length) length = Math.Max(SftBatcher.Granularity, room / 32 * 32);
-        return new GenerationRequest
+        double seconds = 0, tokens = 0, steps = 0;
+        foreach (var task in corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Function && e.Language == "python").Take(8))
         {
-            PromptTokens = prompt,
-            MaxNewTokens = length,
-            Options = new DiffusionOptions { Seed = options.Seed, Overflow = PromptOverflow.TruncateStart, BlockLength = options.BlockLength },
-        };
-    }
-
-    /// <summary>Single-request speed (batch 1) with the default sampler on the first few tasks: answer and canvas tokens/s.</summary>
-    public (double AnswerTokensPerSecond, double CanvasTokensPerSecond) SingleRequestSpeed(DiffusionGenerator generator, HuggingFaceTokenizer tokenizer, IEnumerable<CodingTask> tasks)
-    {
-        var timing = new Timing();
-        foreach (var task in tasks)
-        {
-            var request = Request(generator, tokenizer, task, task.Instruction);
             var clock = Stopwatch.StartNew();
-            var result = generator.Generate(request);
-            timing.Seconds += clock.Elapsed.TotalSeconds;
-            timing.AnswerTokens += result.Tokens.Count;
-            timing.CanvasTokens += request.MaxNewTokens;
+            var response = client.GetResponseAsync(task.Instruction, sampler.Options(MaxTokens(task.Language))).GetAwaiter().GetResult();
+            seconds += clock.Elapsed.TotalSeconds;
+            tokens += response.Usage?.OutputTokenCount ?? 0;
+            if (response.RawRepresentation is Engine.Decoding.GenerationResult result) steps += result.ForwardCalls;
         }
-        return (timing.AnswerTokens / timing.Seconds, timing.CanvasTokens / timing.Seconds);
+        return (tokens / seconds, tokens / Math.Max(1, steps));
     }
 }

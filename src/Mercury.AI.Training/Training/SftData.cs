@@ -9,9 +9,8 @@ public sealed record SftExample(int[] Prompt, int[] Answer)
 {
     public int Length => Prompt.Length + Answer.Length;
 
-    public static SftExample From(CodingTask task, HuggingFaceTokenizer tokenizer) =>
-        new(tokenizer.Encode(ChatFormat.Prompt(task.System, task.Instruction)).ToArray(),
-            tokenizer.Encode(ChatFormat.AnswerSuffix(task.Answer)).ToArray());
+    public static SftExample From(CorpusExample example, HuggingFaceTokenizer tokenizer) =>
+        new(tokenizer.Encode(example.Prompt).ToArray(), tokenizer.Encode(ChatFormat.AnswerSuffix(example.Answer)).ToArray());
 }
 
 /// <summary>

@@ -9,15 +9,17 @@ namespace Mercury.AI.Training.Training;
 /// </summary>
 public sealed record TinyModelSpec
 {
-    /// <summary>Width 192: on 2 shared CPU cores a 256-wide model ran under 1k tokens/s; 192 trades capacity for steps.</summary>
-    public int DModel { get; init; } = 192;
-    public int Layers { get; init; } = 4;
-    /// <summary>Head dim 64 (192 / 3), as in LLaDA-8B.</summary>
-    public int Heads { get; init; } = 3;
+    /// <summary>Width 256: v1's 192 memorised its templates but did not generalise; v2's compositional corpus
+    /// needs more capacity, and 256 still trains at a few thousand tokens/s on 2 CPU cores.</summary>
+    public int DModel { get; init; } = 256;
+    public int Layers { get; init; } = 5;
+    /// <summary>Head dim 64 (256 / 4), as in LLaDA-8B.</summary>
+    public int Heads { get; init; } = 4;
     /// <summary>SwiGLU hidden size ≈ 8/3 · d_model, rounded to a multiple of 64.</summary>
-    public int MlpHidden { get; init; } = 512;
-    /// <summary>Positions the model supports (the trainer uses at most <c>MaxTrainLength</c> of them).</summary>
-    public int MaxSequenceLength { get; init; } = 512;
+    public int MlpHidden { get; init; } = 704;
+    /// <summary>Positions the model supports: room for several declared tools, a refinement turn with test output,
+    /// or a page (the trainer uses at most <c>MaxTrainLength</c> of them).</summary>
+    public int MaxSequenceLength { get; init; } = 2048;
     public double RopeTheta { get; init; } = 10000;
 
     public JsonObject ToConfigJson(int vocabSize, int maskId, int eosId, int eotId) => new()

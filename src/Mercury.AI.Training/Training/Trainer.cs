@@ -41,7 +41,7 @@ public sealed class Trainer
 
         var corpus = CodingCorpus.Load(o.CorpusFolder);
         var train = new SftBatcher(corpus.Train.Select(t => SftExample.From(t, tokenizer)), o.MaxTrainLength, eosId);
-        var heldOut = corpus.HeldOutSeen.Take(64).Select(t => SftExample.From(t, tokenizer)).Where(e => e.Length <= o.MaxTrainLength).ToList();
+        var heldOut = HeldOutSample(corpus).Select(t => SftExample.From(t, tokenizer)).Where(e => e.Length <= o.MaxTrainLength).ToList();
         _log.WriteLine($"corpus: {train.Count} training examples ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
 
         using var model = new LLaDAModel(config, new ModelBuildOptions { Device = device, DType = dtype, Trainable = true });
@@ -138,6 +138,10 @@ public sealed class Trainer
         _log.WriteLine($"trained {step} steps, {tokensSeen / 1e6:F2}M tokens (padding included) in {trainedBefore + clock.Elapsed:hh\\:mm\\:ss}");
         return new TrainingSummary(step, parameters, lastLoss, heldOutLoss, heldOutAccuracy, tokensSeen, trainedBefore + clock.Elapsed);
     }
+
+    /// <summary>64 held-out examples spread over the kinds (the file is grouped by kind), for the held-out loss.</summary>
+    public static IEnumerable<CorpusExample> HeldOutSample(CodingCorpus corpus) =>
+        corpus.HeldOutSeen.GroupBy(e => e.Kind).SelectMany(g => g.Take(16)).Take(64);
 
     public static (int Mask, int Eos, int Eot) SpecialIds(HuggingFaceTokenizer tokenizer) =>
         (tokenizer.TokenToId(ChatFormat.Mask) ?? throw new InvalidDataException("tokenizer has no <|mask|>"),
@@ -240,6 +244,9 @@ public sealed class Trainer
         var json = options.Model.ToConfigJson(config.VocabSize, maskId, eosId, eotId);
         File.WriteAllText(Path.Combine(folder, CheckpointFolder.ConfigFileName), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
         File.Copy(options.TokenizerPath, Path.Combine(folder, "tokenizer.json"), overwrite: true);
+        // The prompt format the model was trained on travels with it; the sampler fields are the recipe's until an
+        // evaluation picks the default (see the model card).
+        if (!File.Exists(Path.Combine(folder, GenerationConfig.FileName))) File.Copy(ChatFormat.RecipeFile, Path.Combine(folder, GenerationConfig.FileName));
         using var scope = NewDisposeScope();
         var tensors = model.named_parameters().Select(p => KeyValuePair.Create(p.name, p.parameter.detach().to_type(ScalarType.BFloat16).cpu())).ToList();
         // 4 MiB shards: the bf16 model is ~5 MB, so it ships as a real sharded checkpoint (index + shards), far under the 16 MiB limit.

@@ -13,7 +13,7 @@ public sealed record TrainingOptions
     public int Steps { get; init; } = 2200;
     public int BatchSize { get; init; } = 16;
     /// <summary>Longest prompt + answer trained on; longer examples are left out.</summary>
-    public int MaxTrainLength { get; init; } = 448;
+    public int MaxTrainLength { get; init; } = 1024;
     public double LearningRate { get; init; } = 3e-3;
     /// <summary>Cosine decays to this fraction of the peak.</summary>
     public double MinLearningRateFraction { get; init; } = 0.1;

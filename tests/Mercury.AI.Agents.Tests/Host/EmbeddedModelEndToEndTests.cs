@@ -39,8 +39,4 @@ public sealed class EmbeddedModelEndToEndTests : IDisposable
             if (Directory.Exists(Path.Combine(dir.FullName, "samples", "tasks"))) return Path.Combine(dir.FullName, "samples", "tasks");
         throw new DirectoryNotFoundException("samples/tasks");
     }
-
-    [Fact]
-    public void The_compact_style_sends_the_system_prompt_the_embedded_model_was_trained_with() =>
-        Assert.Equal(Mercury.AI.Engine.EmbeddedModel.SystemPrompt, Mercury.AI.Agents.Agent.Prompts.CompactInstructions);
 }

@@ -7,7 +7,7 @@ namespace Mercury.AI.Agents.Tests.Runners;
 
 /// <summary>
 /// All 164 HumanEval canonical solutions pass in the python sandbox and a wrong completion fails — a real test of
-/// the runner and the sandbox limits. Slower (about half a minute); runs in CI. Dataset: ../shared/datasets/humaneval.
+/// the runner and the sandbox limits. Slower (about half a minute); runs in CI. Dataset: tests/datasets/humaneval.
 /// </summary>
 [Trait("Category", "Slow")]
 public sealed class HumanEvalTests : IDisposable
@@ -18,19 +18,11 @@ public sealed class HumanEvalTests : IDisposable
 
     internal sealed record Problem(string task_id, string prompt, string canonical_solution, string test, string entry_point);
 
-    internal static string? LocateDataset()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            string candidate = Path.Combine(dir.FullName, "shared", "datasets", "humaneval", "HumanEval.jsonl.gz");
-            if (File.Exists(candidate)) return candidate;
-        }
-        return null;
-    }
+    internal static string? LocateDataset() => Fixtures.FindInTestsFolder("datasets", "humaneval", "HumanEval.jsonl.gz");
 
     internal static List<Problem> Load()
     {
-        string path = LocateDataset() ?? throw new FileNotFoundException("shared/datasets/humaneval/HumanEval.jsonl.gz not found above " + AppContext.BaseDirectory);
+        string path = LocateDataset() ?? throw new FileNotFoundException("tests/datasets/humaneval/HumanEval.jsonl.gz not found above " + AppContext.BaseDirectory);
         using var reader = new StreamReader(new GZipStream(File.OpenRead(path), CompressionMode.Decompress));
         var problems = new List<Problem>();
         while (reader.ReadLine() is { } line)
