@@ -12,7 +12,7 @@ using Microsoft.Extensions.Logging;
 namespace Mercury.AI.Agents.Host;
 
 /// <summary>The mercury-agents command line. Exit codes: 0 ok/succeeded, 1 job failed, 2 bad input, 3 host cannot run code, 4 job cancelled or errored.</summary>
-public static class Cli
+public static partial class Cli
 {
     public const string Usage = """
         mercury-agents — durable generate→test→refine coding agents in a sandbox
@@ -26,14 +26,21 @@ public static class Cli
           show <id>             a job, its iterations and its best code
           logs <id>             every iteration: prompt, reply, test output, feedback
           cancel <id>           cancel a queued job, or stop a running one (its sandbox is killed)
+          status                the hosts sharing the store (last heartbeat, jobs held) and the jobs by state
+          bench-store           the store's capacity in a scratch schema/file: --jobs N empty jobs, --claimers K
 
         options:
           --data <dir>              data folder (jobs.db, artifacts/); default $MERCURY_AGENTS_DATA or ~/.local/share/mercury-agents
+          --store <store>           the job store: sqlite (default: <data>/jobs.db), sqlite:<file>, or PostgreSQL as a
+                                    postgres://user@host:5432/db URI or Npgsql connection string (also Agents__Store)
           --concurrency <n>         jobs at once (serve, run); default 2
           --port <n>                HTTP API port (serve); default 5117
           --model <dir>             a LLaDA/Dream checkpoint folder (default: the embedded models/mercury-coder-tiny)
           --device <cpu|cuda|auto>  where the model runs; default auto
           --chat replay:<file>      use scripted replies instead of the model
+          --chat openai:<url>[,<url>...]  an OpenAI-compatible endpoint (base URL ending in /v1; several = round robin
+                                    with failover); key from OPENAI_API_KEY; --chat-model <id> (default: the first
+                                    model the endpoint lists)
           --json                    machine-readable output (list, show, submit)
           --unsafe-no-sandbox       run generated code WITHOUT isolation if bubblewrap is missing (never on a machine you care about)
           --bwrap <path>            bubblewrap binary (default: bwrap on PATH)
@@ -55,7 +62,17 @@ public static class Cli
         }
 
         var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddInMemoryCollection(flags).Build();
-        var options = HostSettings.AgentOptions(configuration);
+        AgentHostOptions options;
+        try
+        {
+            if (positional[0] is "serve" or "run" && await Remote.RemoteModel.ResolveAsync(configuration, cancellationToken) is { } problem)
+            {
+                await Console.Error.WriteLineAsync("error: " + problem);
+                return 3;
+            }
+            options = HostSettings.AgentOptions(configuration);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 2; }
         bool json = switches.Contains("--json");
         string command = positional[0];
         string? argument = positional.Count > 1 ? positional[1] : null;
@@ -65,18 +82,30 @@ public static class Cli
             return 2;
         }
 
+        if (!Commands.Contains(command)) return await UnknownAsync(command);
+
+        IJobStore store;
+        try { store = await JobStores.OpenAsync(configuration, options, cancellationToken); }
+        catch (ArgumentException e) { await Console.Error.WriteLineAsync("error: " + e.Message); return 2; }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            await Console.Error.WriteLineAsync($"error: cannot open the job store {JobStores.Describe(configuration, options)}: {e.Message}");
+            return 3;
+        }
+        var jobs = new JobService(store);
         try
         {
             return command switch
             {
-                "serve" => await ServeAsync(configuration, options, cancellationToken),
-                "run" => await RunJobAsync(argument!, configuration, options, @out, cancellationToken),
-                "submit" => await SubmitAsync(argument!, options, json, @out, cancellationToken),
-                "list" => await ListAsync(options, json, @out, cancellationToken),
-                "show" => await ShowAsync(argument!, options, json, @out, cancellationToken),
-                "logs" => await LogsAsync(argument!, options, @out, cancellationToken),
-                "cancel" => await CancelAsync(argument!, options, @out, cancellationToken),
-                _ => await UnknownAsync(command),
+                "serve" => await ServeAsync(configuration, options, store, cancellationToken),
+                "run" => await RunJobAsync(argument!, configuration, options, store, @out, cancellationToken),
+                "submit" => await SubmitAsync(argument!, jobs, json, @out, cancellationToken),
+                "list" => await ListAsync(jobs, json, @out, cancellationToken),
+                "show" => await ShowAsync(argument!, jobs, options, json, @out, cancellationToken),
+                "logs" => await LogsAsync(argument!, jobs, @out, cancellationToken),
+                "cancel" => await CancelAsync(argument!, jobs, @out, cancellationToken),
+                "bench-store" => await BenchStoreAsync(configuration, options, @out, cancellationToken),
+                _ => await StatusAsync(store, options, json, @out, cancellationToken),
             };
         }
         catch (JobSpecException e)
@@ -89,7 +118,13 @@ public static class Cli
             await Console.Error.WriteLineAsync("error: " + (e as SandboxUnavailableException ?? e.InnerException)!.Message);
             return 3;
         }
+        finally
+        {
+            if (store is IAsyncDisposable disposable) await disposable.DisposeAsync();
+        }
     }
+
+    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status", "bench-store"];
 
     private static async Task<int> UnknownAsync(string command)
     {
@@ -97,15 +132,15 @@ public static class Cli
         return 2;
     }
 
-    private static JobService Jobs(AgentHostOptions options) => new(new SqliteJobStore(options.DatabasePath));
-
     /// <summary>The host: workers (and, for serve, the HTTP API) over one store.</summary>
-    internal static IHost BuildHost(IConfiguration configuration, AgentHostOptions options, bool withApi, LogLevel minimumLevel)
+    internal static IHost BuildHost(IConfiguration configuration, AgentHostOptions options, IJobStore store, bool withApi, LogLevel minimumLevel)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = false, Args = [] });
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.SetMinimumLevel(minimumLevel);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddSingleton(store);
+        builder.Services.AddTelemetryExport();
         builder.Services.AddDefaultChatClient(builder.Configuration);
         builder.Services.AddAgentWorkers(options, HostSettings.SandboxOptions(configuration), HostSettings.HtmlOptions(configuration));
         builder.Services.AddSingleton<JobService>();
@@ -125,18 +160,18 @@ public static class Cli
         return host;
     }
 
-    private static async Task<int> ServeAsync(IConfiguration configuration, AgentHostOptions options, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(IConfiguration configuration, AgentHostOptions options, IJobStore store, CancellationToken cancellationToken)
     {
         IHost host;
-        try { host = BuildHost(configuration, options, withApi: true, LogLevel.Information); }
+        try { host = BuildHost(configuration, options, store, withApi: true, LogLevel.Information); }
         catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
         await host.RunAsync(cancellationToken);
         return 0;
     }
 
-    private static async Task<int> SubmitAsync(string path, AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
+    private static async Task<int> SubmitAsync(string path, JobService jobs, bool json, TextWriter @out, CancellationToken cancellationToken)
     {
-        string id = await Jobs(options).SubmitJsonAsync(await ReadJobFileAsync(path, cancellationToken), cancellationToken);
+        string id = await jobs.SubmitJsonAsync(await ReadJobFileAsync(path, cancellationToken), cancellationToken);
         await @out.WriteLineAsync(json ? JsonSerializer.Serialize(new { id }, LoopbackApi.Json) : id);
         return 0;
     }
@@ -149,9 +184,9 @@ public static class Cli
         return await File.ReadAllTextAsync(path, cancellationToken);
     }
 
-    private static async Task<int> ListAsync(AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
+    private static async Task<int> ListAsync(JobService service, bool json, TextWriter @out, CancellationToken cancellationToken)
     {
-        var jobs = await Jobs(options).ListAsync(cancellationToken);
+        var jobs = await service.ListAsync(cancellationToken);
         if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(jobs, LoopbackApi.Json)); return 0; }
         await @out.WriteLineAsync($"{"id",-20} {"state",-10} {"language",-10} {"created (UTC)",-19}  name / summary");
         foreach (var j in jobs)
@@ -159,9 +194,8 @@ public static class Cli
         return 0;
     }
 
-    private static async Task<int> ShowAsync(string id, AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
+    private static async Task<int> ShowAsync(string id, JobService jobs, AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
     {
-        var jobs = Jobs(options);
         var job = await jobs.GetAsync(id, cancellationToken);
         if (job is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
         var iterations = await jobs.IterationsAsync(id, cancellationToken);
@@ -174,9 +208,8 @@ public static class Cli
         return 0;
     }
 
-    private static async Task<int> LogsAsync(string id, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
+    private static async Task<int> LogsAsync(string id, JobService jobs, TextWriter @out, CancellationToken cancellationToken)
     {
-        var jobs = Jobs(options);
         if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
         foreach (var it in await jobs.Store.GetIterationsAsync(id, cancellationToken))
         {
@@ -189,9 +222,9 @@ public static class Cli
         return 0;
     }
 
-    private static async Task<int> CancelAsync(string id, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
+    private static async Task<int> CancelAsync(string id, JobService jobs, TextWriter @out, CancellationToken cancellationToken)
     {
-        var result = await Jobs(options).Store.CancelAsync(id, cancellationToken);
+        var result = await jobs.Store.CancelAsync(id, cancellationToken);
         await @out.WriteLineAsync(result switch
         {
             CancelResult.Cancelled => $"{id}: cancelled (it had not started)",
@@ -203,12 +236,12 @@ public static class Cli
     }
 
     /// <summary>submit + a host in this process until the job ends, printing iterations as they are stored.</summary>
-    private static async Task<int> RunJobAsync(string path, IConfiguration configuration, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
+    private static async Task<int> RunJobAsync(string path, IConfiguration configuration, AgentHostOptions options, IJobStore store, TextWriter @out, CancellationToken cancellationToken)
     {
         string jobJson = await ReadJobFileAsync(path, cancellationToken);
         var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages); // check before building anything
         IHost host;
-        try { host = BuildHost(configuration, options, withApi: false, LogLevel.Warning); }
+        try { host = BuildHost(configuration, options, store, withApi: false, LogLevel.Warning); }
         catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
 
         var jobs = host.Services.GetRequiredService<JobService>();

@@ -24,6 +24,10 @@ internal static class HostSettings
         ["--lease-seconds"] = "Agents:LeaseSeconds",
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
         ["--bwrap"] = "Agents:Sandbox:BubblewrapPath",
+        ["--store"] = "Agents:Store",
+        ["--jobs"] = "Agents:Bench:Jobs",
+        ["--claimers"] = "Agents:Bench:Claimers",
+        ["--chat-model"] = "Agents:ChatModel",
     };
 
     public const string UnsafeFlag = "--unsafe-no-sandbox";
@@ -58,12 +62,16 @@ internal static class HostSettings
         if (Int(c, "Agents:LeaseSeconds") is { } lease) o.LeaseDuration = TimeSpan.FromSeconds(lease);
         if (Int(c, "Agents:HeartbeatSeconds") is { } beat) o.HeartbeatInterval = TimeSpan.FromSeconds(beat);
         // The embedded model was trained on compact single-turn prompts and has a 512-token context: use them when it
-        // is the model (no --model, no --chat), unless Agents:PromptStyle says otherwise.
+        // is the model — in process (no --model, no --chat) or behind an OpenAI endpoint — unless Agents:PromptStyle says otherwise.
         o.PromptStyle = c["Agents:PromptStyle"] is { } style
             ? Enum.Parse<Agent.PromptStyle>(style, ignoreCase: true)
-            : c["Agents:ModelPath"] is null && c["Agents:ChatClient"] is null ? Agent.PromptStyle.Compact : Agent.PromptStyle.Full;
+            : UsesEmbeddedModel(c) ? Agent.PromptStyle.Compact : Agent.PromptStyle.Full;
         return o;
     }
+
+    private static bool UsesEmbeddedModel(IConfiguration c) => c["Agents:ChatClient"] is { } chat
+        ? chat.StartsWith(Remote.OpenAIChat.Prefix, StringComparison.Ordinal) && c["Agents:ChatModel"] == Mercury.AI.Engine.EmbeddedModel.Name
+        : c["Agents:ModelPath"] is null;
 
     public static SandboxOptions SandboxOptions(IConfiguration c) => new()
     {

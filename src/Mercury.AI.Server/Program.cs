@@ -1,4 +1,7 @@
 using Mercury.AI.Server;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 
 // mercury-server [--model PATH] [--device auto|cpu|cuda|cuda:N] [--urls http://127.0.0.1:5290] [--api-key KEY]
 //                [--max-concurrent 8] [--max-queued 32] [--model-id ID]
@@ -14,6 +17,14 @@ builder.Services.AddMercuryServer(o =>
 // Kestrel's own cap is a backstop above the server's limit, which answers 413 in OpenAI's shape first.
 long maxBody = section.GetValue<long?>("MaxRequestBodyBytes") ?? new MercuryServerOptions().MaxRequestBodyBytes;
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = maxBody * 2);
+
+// OTLP export of request spans and metrics when OTEL_EXPORTER_OTLP_ENDPOINT is set: a host's model call (traceparent)
+// and the server's request span share one trace.
+if (Environment.GetEnvironmentVariable("OTEL_EXPORTER_OTLP_ENDPOINT") is { Length: > 0 })
+    builder.Services.AddOpenTelemetry()
+        .ConfigureResource(r => r.AddService("mercury-server"))
+        .WithTracing(t => t.AddSource("Microsoft.AspNetCore").AddOtlpExporter())
+        .WithMetrics(m => m.AddMeter("Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel").AddOtlpExporter());
 
 var app = builder.Build();
 app.MapMercuryServer();

@@ -105,6 +105,8 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         int tokensLeft, string workDirectory, string? artifactsDirectory, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
+        using var activity = Diagnostics.AgentTelemetry.Source.StartActivity("iteration");
+        activity?.SetTag("mercury.iteration.number", number);
         // A diffusion model decodes a fixed-length canvas; the compact style asks for the answer lengths the embedded
         // model was trained to fill (code ≤ 96 tokens, pages ≤ 320), not the whole remaining budget.
         int ceiling = style == PromptStyle.Compact ? Math.Min(tokensLeft, spec.Language == "html" ? 320 : 96) : tokensLeft;
@@ -120,9 +122,9 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         else
         {
             string iterationDir = Path.Combine(workDirectory, $"iteration-{number:000}");
-            visible = await runner.RunAsync(code, spec.Tests, Path.Combine(iterationDir, "visible"), cancellationToken).ConfigureAwait(false);
+            visible = await RunTestsAsync(runner, spec, code, spec.Tests, Path.Combine(iterationDir, "visible"), cancellationToken).ConfigureAwait(false);
             if (visible.Passed && spec.HiddenTests.Count > 0)
-                hidden = await runner.RunAsync(code, spec.HiddenTests, Path.Combine(iterationDir, "hidden"), cancellationToken).ConfigureAwait(false);
+                hidden = await RunTestsAsync(runner, spec, code, spec.HiddenTests, Path.Combine(iterationDir, "hidden"), cancellationToken).ConfigureAwait(false);
             feedback = style == PromptStyle.Compact
                 ? Prompts.CompactFeedback(spec, runner, code, visible, hidden)
                 : Prompts.Feedback(runner, visible, hidden);
@@ -146,7 +148,19 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
             Duration = clock.Elapsed,
         };
         if (artifactsDirectory is not null) await WriteArtifactsAsync(artifactsDirectory, runner, record, visible, hidden, cancellationToken).ConfigureAwait(false);
+        Diagnostics.AgentTelemetry.IterationDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("language", spec.Language));
         return record;
+    }
+
+    private static async Task<TestRunResult> RunTestsAsync(ILanguageRunner runner, JobSpec spec, string code, IReadOnlyList<TestFile> tests,
+        string directory, CancellationToken cancellationToken)
+    {
+        using var activity = Diagnostics.AgentTelemetry.Source.StartActivity("sandbox");
+        var clock = Stopwatch.StartNew();
+        var result = await runner.RunAsync(code, tests, directory, cancellationToken).ConfigureAwait(false);
+        Diagnostics.AgentTelemetry.SandboxDuration.Record(clock.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("language", spec.Language));
+        activity?.SetTag("mercury.tests.passed", result.PassedCount);
+        return result;
     }
 
     internal static string DescribeRun(TestRunResult run)

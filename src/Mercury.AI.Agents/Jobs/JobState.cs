@@ -41,6 +41,9 @@ public sealed record JobRecord
 
     public bool CancelRequested { get; init; }
 
+    /// <summary>The host (worker id) that holds the lease while Running; null otherwise.</summary>
+    public string? LeaseOwner { get; init; }
+
     /// <summary>One line: why it ended.</summary>
     public string? Summary { get; init; }
 
@@ -76,6 +79,9 @@ public sealed record IterationRecord
     public required int OutputTokens { get; init; }
     public required TimeSpan Duration { get; init; }
     public DateTimeOffset CreatedAt { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The lease generation (claim) that stored it; set by the store, for audits of resumed jobs.</summary>
+    public int Claim { get; init; }
 
     /// <summary>Orders candidates: all passed first, then the most tests passed.</summary>
     public double Score => (Passed ? 1000 : 0) + TestsPassed + HiddenPassed;

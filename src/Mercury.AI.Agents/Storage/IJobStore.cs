@@ -2,7 +2,10 @@ using Mercury.AI.Agents.Jobs;
 
 namespace Mercury.AI.Agents.Storage;
 
-/// <summary>The durable side of the host: jobs, their iterations, and who holds which job.</summary>
+/// <summary>
+/// The durable side of the host: jobs, their iterations, and who holds which job. Implementations: SQLite (one
+/// machine, the default) and PostgreSQL (many hosts); both pass the same contract tests.
+/// </summary>
 public interface IJobStore
 {
     /// <summary>Stores a checked job as Queued, in one transaction.</summary>
@@ -10,8 +13,9 @@ public interface IJobStore
 
     /// <summary>
     /// Claims the oldest claimable job — Queued, or Running with an expired lease (its host died) — for
-    /// <paramref name="leaseDuration"/>. Null when there is none. At most one holder at a time: the claim is a single
-    /// IMMEDIATE transaction and every later write checks the lease token.
+    /// <paramref name="leaseDuration"/>, and starts a new lease generation (<see cref="JobRecord.Claims"/> + 1). Null
+    /// when there is none. At most one holder at a time: the claim is one transaction, and every later write of the
+    /// claim is fenced by its generation.
     /// </summary>
     Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
 
@@ -23,25 +27,40 @@ public interface IJobStore
 
     /// <summary>A queued job becomes Cancelled at once; a running one is flagged and its worker stops it (and its sandbox).</summary>
     Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Retention: deletes the finished jobs (and their iterations) that finished before <paramref name="finishedBefore"/>,
+    /// and those beyond the <paramref name="keepLatest"/> most recently finished. Queued and running jobs are never
+    /// touched. Returns the ids deleted, so that the host removes their artifacts.
+    /// </summary>
+    Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default);
 }
 
 public enum CancelResult { NotFound, AlreadyFinished, Cancelled, CancelRequested }
 
 /// <summary>
 /// A claimed job and its lease (Hangfire's IFetchedJob): the worker renews it with heartbeats, appends iterations
-/// under it, and ends it by completing or requeueing. Every write is refused once the lease is lost.
+/// under it, and ends it by completing or requeueing.
+/// <para>Fencing: every write names <see cref="Generation"/> and is applied only while the job is Running under that
+/// generation. A holder that stalled past its lease and was taken over (the job now has a later generation) can write
+/// nothing: its late iteration is rejected with <see cref="LeaseLostException"/>, never merged.</para>
 /// </summary>
 public interface IFetchedJob
 {
     JobRecord Job { get; }
 
-    /// <summary>Renews the lease. False: the lease was lost (expired and taken) — stop working on the job.</summary>
+    /// <summary>The lease generation of this claim (equal to <c>Job.Claims</c>); the fencing token of every write.</summary>
+    int Generation { get; }
+
+    /// <summary>Renews the lease. <c>LeaseHeld</c> false: the lease was lost (taken over or ended) — stop working on the job.</summary>
     Task<HeartbeatResult> HeartbeatAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Stores a finished iteration; throws <see cref="LeaseLostException"/> if the lease is gone.</summary>
+    /// <summary>Stores a finished iteration (and renews the lease); throws <see cref="LeaseLostException"/> if the lease
+    /// is gone. Idempotent per (job, number, generation): a retry after a lost acknowledgement stores nothing twice.</summary>
     Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default);
 
-    /// <summary>Guarded final transition Running → <paramref name="state"/>.</summary>
+    /// <summary>Guarded final transition Running → <paramref name="state"/>, applied once; throws
+    /// <see cref="LeaseLostException"/> if another generation holds (or ended) the job.</summary>
     Task CompleteAsync(JobState state, string summary, int? bestIteration, CancellationToken cancellationToken = default);
 
     /// <summary>Gives the job back (graceful shutdown): Running → Queued, lease cleared, iterations kept.</summary>

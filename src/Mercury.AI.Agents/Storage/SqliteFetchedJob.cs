@@ -3,41 +3,43 @@ using Microsoft.Data.Sqlite;
 
 namespace Mercury.AI.Agents.Storage;
 
-/// <summary>A lease on one job row. Every statement is guarded by the lease token, so a worker that lost its lease
-/// (it stalled past the expiry and another worker claimed the job) can no longer write anything.</summary>
-internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, string leaseToken, TimeSpan leaseDuration) : IFetchedJob
+/// <summary>A lease on one job row. Every statement is guarded by the lease generation (the claim count), so a worker
+/// that lost its lease (it stalled past the expiry and another worker claimed the job) can no longer write anything.</summary>
+internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, TimeSpan leaseDuration) : IFetchedJob
 {
+    private const string Held = "id = $id AND claims = $generation AND state = 'running'";
+
     public JobRecord Job { get; } = job;
+
+    public int Generation => Job.Claims;
 
     public async Task<HeartbeatResult> HeartbeatAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = store.Open();
-        int renewed = await SqliteJobStore.ExecuteAsync(connection, null,
-            "UPDATE jobs SET lease_expires_at = $expires WHERE id = $id AND lease_token = $token AND state = 'running'",
-            cancellationToken, ("$expires", store.NowMs + (long)leaseDuration.TotalMilliseconds), ("$id", Job.Id), ("$token", leaseToken)).ConfigureAwait(false);
+        int renewed = await Renew(connection, null, cancellationToken).ConfigureAwait(false);
         var cancel = await SqliteJobStore.ScalarAsync(connection, null, "SELECT cancel_requested FROM jobs WHERE id = $id",
             cancellationToken, ("$id", Job.Id)).ConfigureAwait(false);
         return new HeartbeatResult(renewed == 1, Convert.ToInt64(cancel ?? 0L) != 0);
     }
+
+    private Task<int> Renew(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken) =>
+        SqliteJobStore.ExecuteAsync(connection, transaction, $"UPDATE jobs SET lease_expires_at = $expires WHERE {Held}", cancellationToken,
+            ("$expires", store.NowMs + (long)leaseDuration.TotalMilliseconds), ("$id", Job.Id), ("$generation", Generation));
 
     public async Task AppendIterationAsync(IterationRecord it, CancellationToken cancellationToken = default)
     {
         await using var connection = store.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Renew while writing: proof of the lease and a heartbeat in one.
-        int held = await SqliteJobStore.ExecuteAsync(connection, transaction,
-            "UPDATE jobs SET lease_expires_at = $expires WHERE id = $id AND lease_token = $token AND state = 'running'",
-            cancellationToken, ("$expires", store.NowMs + (long)leaseDuration.TotalMilliseconds), ("$id", Job.Id), ("$token", leaseToken)).ConfigureAwait(false);
-        if (held != 1) throw new LeaseLostException(Job.Id);
-        await SqliteJobStore.ExecuteAsync(connection, transaction, """
-            INSERT INTO iterations (job_id, number, attempt, prompt, reply, code, passed, tests_passed, tests_total,
-                                    hidden_passed, hidden_total, feedback, test_output, output_tokens, duration_ms, created_at)
-            VALUES ($job, $number, $attempt, $prompt, $reply, $code, $passed, $tp, $tt, $hp, $ht, $feedback, $output, $tokens, $ms, $created)
-            """, cancellationToken,
-            ("$job", Job.Id), ("$number", it.Number), ("$attempt", it.Attempt), ("$prompt", it.Prompt), ("$reply", it.Reply),
-            ("$code", it.Code), ("$passed", it.Passed ? 1 : 0), ("$tp", it.TestsPassed), ("$tt", it.TestsTotal),
-            ("$hp", it.HiddenPassed), ("$ht", it.HiddenTotal), ("$feedback", it.Feedback), ("$output", it.TestOutput),
-            ("$tokens", it.OutputTokens), ("$ms", (long)it.Duration.TotalMilliseconds), ("$created", it.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        if (await Renew(connection, transaction, cancellationToken).ConfigureAwait(false) != 1) throw new LeaseLostException(Job.Id);
+        int inserted = await SqliteJobStore.ExecuteAsync(connection, transaction, $"""
+            INSERT INTO iterations (job_id, {StoreRows.IterationColumns}) VALUES ({StoreRows.IterationValues("$")})
+            ON CONFLICT (job_id, number) DO NOTHING
+            """, cancellationToken, StoreRows.IterationParameters("$", Job.Id, it, Generation, it.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+        // Already there: this claim's own earlier write (a retry) is a no-op; another claim's row cannot be under the guard.
+        if (inserted == 0 && Convert.ToInt32(await SqliteJobStore.ScalarAsync(connection, transaction,
+                "SELECT claim FROM iterations WHERE job_id = $id AND number = $number", cancellationToken, ("$id", Job.Id), ("$number", it.Number)).ConfigureAwait(false)) != Generation)
+            throw new InvalidOperationException($"Iteration {it.Number} of job {Job.Id} was stored by another claim.");
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
@@ -45,21 +47,26 @@ internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, stri
     {
         if (!state.IsFinal()) throw new ArgumentException($"{state} is not a final state", nameof(state));
         await using var connection = store.Open();
-        int done = await SqliteJobStore.ExecuteAsync(connection, null, """
+        int done = await SqliteJobStore.ExecuteAsync(connection, null, $"""
             UPDATE jobs SET state = $state, summary = $summary, best_iteration = $best, finished_at = $now,
-                            lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-            WHERE id = $id AND lease_token = $token AND state = 'running'
+                            lease_owner = NULL, lease_expires_at = NULL
+            WHERE {Held}
             """, cancellationToken, ("$state", state.ToWire()), ("$summary", summary), ("$best", bestIteration),
-            ("$now", store.NowMs), ("$id", Job.Id), ("$token", leaseToken)).ConfigureAwait(false);
-        if (done != 1) throw new LeaseLostException(Job.Id);
+            ("$now", store.NowMs), ("$id", Job.Id), ("$generation", Generation)).ConfigureAwait(false);
+        if (done == 1) return;
+        // One completion record: repeating this claim's own completion is a no-op; anything else is a lost lease.
+        await using var reader = await SqliteJobStore.ReaderAsync(connection, "SELECT state, claims, summary FROM jobs WHERE id = $id",
+            cancellationToken, ("$id", Job.Id)).ConfigureAwait(false);
+        bool ours = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetString(0) == state.ToWire()
+            && reader.GetInt32(1) == Generation && reader.GetString(2) == summary;
+        if (!ours) throw new LeaseLostException(Job.Id);
     }
 
     public async Task RequeueAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = store.Open();
-        await SqliteJobStore.ExecuteAsync(connection, null, """
-            UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL
-            WHERE id = $id AND lease_token = $token AND state = 'running'
-            """, cancellationToken, ("$id", Job.Id), ("$token", leaseToken)).ConfigureAwait(false);
+        await SqliteJobStore.ExecuteAsync(connection, null, $"""
+            UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE {Held}
+            """, cancellationToken, ("$id", Job.Id), ("$generation", Generation)).ConfigureAwait(false);
     }
 }

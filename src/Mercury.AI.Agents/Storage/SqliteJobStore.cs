@@ -8,7 +8,7 @@ namespace Mercury.AI.Agents.Storage;
 /// <see cref="IJobStore"/> on SQLite in WAL mode: readers (the CLI, the HTTP API) never block the workers, and several
 /// host processes may share one database file. Times are Unix milliseconds.
 /// </summary>
-public sealed class SqliteJobStore : IJobStore
+public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
@@ -25,7 +25,7 @@ public sealed class SqliteJobStore : IJobStore
             Pooling = true,
         }.ToString();
         _time = time ?? TimeProvider.System;
-        Initialize();
+        Migrate();
     }
 
     public string DatabasePath { get; }
@@ -40,55 +40,6 @@ public sealed class SqliteJobStore : IJobStore
         pragma.CommandText = "PRAGMA busy_timeout = 30000; PRAGMA foreign_keys = ON;";
         pragma.ExecuteNonQuery();
         return connection;
-    }
-
-    private void Initialize()
-    {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
-            CREATE TABLE IF NOT EXISTS jobs (
-                id               TEXT PRIMARY KEY,
-                seq              INTEGER NOT NULL,
-                name             TEXT,
-                language         TEXT NOT NULL,
-                spec_json        TEXT NOT NULL,
-                state            TEXT NOT NULL,
-                created_at       INTEGER NOT NULL,
-                started_at       INTEGER,
-                finished_at      INTEGER,
-                lease_owner      TEXT,
-                lease_token      TEXT,
-                lease_expires_at INTEGER,
-                claims           INTEGER NOT NULL DEFAULT 0,
-                cancel_requested INTEGER NOT NULL DEFAULT 0,
-                summary          TEXT,
-                best_iteration   INTEGER
-            );
-            CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (state, seq);
-            CREATE TABLE IF NOT EXISTS iterations (
-                job_id        TEXT NOT NULL REFERENCES jobs(id),
-                number        INTEGER NOT NULL,
-                attempt       INTEGER NOT NULL,
-                prompt        TEXT NOT NULL,
-                reply         TEXT NOT NULL,
-                code          TEXT NOT NULL,
-                passed        INTEGER NOT NULL,
-                tests_passed  INTEGER NOT NULL,
-                tests_total   INTEGER NOT NULL,
-                hidden_passed INTEGER NOT NULL,
-                hidden_total  INTEGER NOT NULL,
-                feedback      TEXT NOT NULL,
-                test_output   TEXT NOT NULL,
-                output_tokens INTEGER NOT NULL,
-                duration_ms   INTEGER NOT NULL,
-                created_at    INTEGER NOT NULL,
-                PRIMARY KEY (job_id, number)
-            );
-            """;
-        command.ExecuteNonQuery();
     }
 
     public async Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default)
@@ -143,23 +94,23 @@ public sealed class SqliteJobStore : IJobStore
             return null;
         }
 
-        string token = Guid.NewGuid().ToString("N");
+        // A new lease generation: the claim count, which fences every later write of the previous holder.
         await ExecuteAsync(connection, transaction, """
-            UPDATE jobs SET state = 'running', lease_owner = $owner, lease_token = $token, lease_expires_at = $expires,
+            UPDATE jobs SET state = 'running', lease_owner = $owner, lease_token = NULL, lease_expires_at = $expires,
                             claims = claims + 1, started_at = COALESCE(started_at, $now)
             WHERE id = $id
-            """, cancellationToken, ("$owner", workerId), ("$token", token), ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now), ("$id", id)).ConfigureAwait(false);
+            """, cancellationToken, ("$owner", workerId), ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now), ("$id", id)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
 
         var job = await GetAsync(id, cancellationToken).ConfigureAwait(false) ?? throw new InvalidOperationException($"job {id} vanished");
-        return new SqliteFetchedJob(this, job, token, leaseDuration);
+        return new SqliteFetchedJob(this, job, leaseDuration);
     }
 
     public async Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {JobColumns} FROM jobs WHERE id = $id";
+        command.CommandText = $"SELECT {StoreRows.JobColumns} FROM jobs WHERE id = $id";
         command.Parameters.AddWithValue("$id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadJob(reader) : null;
@@ -169,7 +120,7 @@ public sealed class SqliteJobStore : IJobStore
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {JobColumns} FROM jobs ORDER BY seq DESC LIMIT $limit";
+        command.CommandText = $"SELECT {StoreRows.JobColumns} FROM jobs ORDER BY seq DESC LIMIT $limit";
         command.Parameters.AddWithValue("$limit", limit);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var jobs = new List<JobRecord>();
@@ -181,35 +132,11 @@ public sealed class SqliteJobStore : IJobStore
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT number, attempt, prompt, reply, code, passed, tests_passed, tests_total, hidden_passed, hidden_total,
-                   feedback, test_output, output_tokens, duration_ms, created_at
-            FROM iterations WHERE job_id = $id ORDER BY number
-            """;
+        command.CommandText = $"SELECT {StoreRows.IterationColumns} FROM iterations WHERE job_id = $id ORDER BY number";
         command.Parameters.AddWithValue("$id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<IterationRecord>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            list.Add(new IterationRecord
-            {
-                Number = reader.GetInt32(0),
-                Attempt = reader.GetInt32(1),
-                Prompt = reader.GetString(2),
-                Reply = reader.GetString(3),
-                Code = reader.GetString(4),
-                Passed = reader.GetInt64(5) != 0,
-                TestsPassed = reader.GetInt32(6),
-                TestsTotal = reader.GetInt32(7),
-                HiddenPassed = reader.GetInt32(8),
-                HiddenTotal = reader.GetInt32(9),
-                Feedback = reader.GetString(10),
-                TestOutput = reader.GetString(11),
-                OutputTokens = reader.GetInt32(12),
-                Duration = TimeSpan.FromMilliseconds(reader.GetInt64(13)),
-                CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(14)),
-            });
-        }
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(StoreRows.ReadIteration(reader, Time));
         return list;
     }
 
@@ -230,22 +157,31 @@ public sealed class SqliteJobStore : IJobStore
             : exists > 0 ? CancelResult.AlreadyFinished : CancelResult.NotFound;
     }
 
-    private const string JobColumns =
-        "id, spec_json, state, created_at, started_at, finished_at, claims, cancel_requested, summary, best_iteration";
-
-    private static JobRecord ReadJob(SqliteDataReader r) => new()
+    public async Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default)
     {
-        Id = r.GetString(0),
-        Spec = JsonSerializer.Deserialize<JobSpec>(r.GetString(1), JobSpecParser.Json)!,
-        State = JobStateExtensions.ParseWire(r.GetString(2)),
-        CreatedAt = DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(3)),
-        StartedAt = r.IsDBNull(4) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(4)),
-        FinishedAt = r.IsDBNull(5) ? null : DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(5)),
-        Claims = r.GetInt32(6),
-        CancelRequested = r.GetInt64(7) != 0,
-        Summary = r.IsDBNull(8) ? null : r.GetString(8),
-        BestIteration = r.IsDBNull(9) ? null : r.GetInt32(9),
-    };
+        await using var connection = Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var ids = new List<string>();
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = StoreRows.PurgeCandidates("$before", "$keep");
+            select.Parameters.AddWithValue("$before", finishedBefore.ToUnixTimeMilliseconds());
+            select.Parameters.AddWithValue("$keep", keepLatest);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+        }
+        var list = ("$ids", (object?)JsonSerializer.Serialize(ids));
+        await ExecuteAsync(connection, transaction, "DELETE FROM iterations WHERE job_id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return ids;
+    }
+
+    private static readonly Func<System.Data.Common.DbDataReader, int, DateTimeOffset> Time =
+        (r, i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));
+
+    private static JobRecord ReadJob(SqliteDataReader r) => StoreRows.ReadJob(r, Time);
 
     internal static async Task<int> ExecuteAsync(SqliteConnection connection, SqliteTransaction? transaction, string sql,
         CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)

@@ -37,6 +37,7 @@ public static class AgentServiceCollectionExtensions
     {
         services.AddAgentCore(options, sandbox, html);
         services.AddHostedService<JobProcessingService>();
+        services.AddHostedService<HostHeartbeatService>(); // stops first: the host leaves the registry, then workers requeue
         return services;
     }
 }

@@ -11,7 +11,8 @@ public sealed class JobProcessingService(JobWorker worker, AgentHostOptions opti
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        logger.LogInformation("Agent host {WorkerId}: {Count} workers, data in {DataDirectory}", options.WorkerId, options.MaxConcurrentJobs, options.DataDirectory);
+        logger.LogInformation("Agent host {WorkerId}: {Count} workers, {PromptStyle} prompts, data in {DataDirectory}",
+            options.WorkerId, options.MaxConcurrentJobs, options.PromptStyle, options.DataDirectory);
         return Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.MaxConcurrentJobs)).Select(_ => Task.Run(() => WorkLoopAsync(stoppingToken), CancellationToken.None)));
     }
 

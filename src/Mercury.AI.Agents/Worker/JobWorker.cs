@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using Mercury.AI.Agents.Agent;
+using Mercury.AI.Agents.Diagnostics;
 using Mercury.AI.Agents.Jobs;
 using Mercury.AI.Agents.Storage;
 using Microsoft.Extensions.Logging;
@@ -10,12 +12,12 @@ namespace Mercury.AI.Agents.Worker;
 /// Runs one job at a time, in the order fetch → guarded state transition → perform → acknowledge (after Hangfire's
 /// Worker). Delivery guarantees, by checkpoint:
 /// <list type="bullet">
-/// <item>Fetch: the claim and the Queued/expired → Running transition are one IMMEDIATE transaction with a new lease
-/// token, so a job has one holder at a time.</item>
+/// <item>Fetch: the claim and the Queued/expired → Running transition are one transaction that starts a new lease
+/// generation, so a job has one holder at a time.</item>
 /// <item>Perform: each finished iteration is committed under the lease before the next begins. An iteration that
 /// was in flight when the host died is run again (AT LEAST once); finished ones are never re-run.</item>
-/// <item>Acknowledge: the final state is written only if the lease is still ours; a worker that lost its lease
-/// writes nothing and stops.</item>
+/// <item>Acknowledge: the final state is written only under this claim's lease generation, and once (EXACTLY one
+/// completion record); a worker that lost its lease (fenced off) writes nothing and stops.</item>
 /// </list>
 /// </summary>
 public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null)
@@ -27,11 +29,19 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
     /// <summary>Processes the next job if there is one; false when the queue was empty.</summary>
     public async Task<bool> ProcessNextAsync(CancellationToken stoppingToken)
     {
-        // 1. Fetch (and the Running transition, with a lease).
+        // 1. Fetch (and the Running transition, with a new lease generation).
+        long claimStart = Stopwatch.GetTimestamp();
         var fetched = await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+        var claimTime = Stopwatch.GetElapsedTime(claimStart);
+        AgentTelemetry.ClaimDuration.Record(claimTime.TotalSeconds);
         if (fetched is null) return false;
         var job = fetched.Job;
-        _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims})", job.Id, job.Spec.Language, job.Claims);
+        _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims}) in {ClaimMs:0.0} ms", job.Id, job.Spec.Language, job.Claims, claimTime.TotalMilliseconds);
+        using var activity = AgentTelemetry.Source.StartActivity("job");
+        activity?.SetTag("mercury.job.id", job.Id);
+        activity?.SetTag("mercury.job.claim", fetched.Generation);
+        AgentTelemetry.JobsClaimed.Add(1);
+        AgentTelemetry.JobsRunning.Add(1);
 
         using var jobCancellation = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var stop = new StopSignal();
@@ -43,11 +53,11 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
             // 2. Perform: resume after the stored iterations.
             var previous = await store.GetIterationsAsync(job.Id, stoppingToken).ConfigureAwait(false);
             if (previous.Count > 0) _logger.LogInformation("Resuming job {JobId} after iteration {Number}", job.Id, previous[^1].Number);
-            var outcome = await loop.RunAsync(job.Spec, previous, (it, ct) => fetched.AppendIterationAsync(it, ct),
+            var outcome = await loop.RunAsync(job.Spec, previous, (it, ct) => StoreIterationAsync(fetched, it, ct),
                 workDirectory, options.ArtifactsDirectory(job.Id), jobCancellation.Token).ConfigureAwait(false);
 
             // 3. Acknowledge.
-            await fetched.CompleteAsync(outcome.Succeeded ? JobState.Succeeded : JobState.Failed, outcome.Reason, outcome.Best?.Number, CancellationToken.None).ConfigureAwait(false);
+            await CompleteAsync(fetched, outcome.Succeeded ? JobState.Succeeded : JobState.Failed, outcome.Reason, outcome.Best?.Number).ConfigureAwait(false);
             _logger.LogInformation("Job {JobId} {State}: {Reason}", job.Id, outcome.Succeeded ? "succeeded" : "failed", outcome.Reason);
         }
         catch (Exception e) when (e is OperationCanceledException || jobCancellation.IsCancellationRequested)
@@ -55,36 +65,70 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
             switch (stop.Value)
             {
                 case StopReason.CancelRequested:
-                    await fetched.CompleteAsync(JobState.Cancelled, "cancelled while running; finished iterations kept", null, CancellationToken.None).ConfigureAwait(false);
+                    await CompleteAsync(fetched, JobState.Cancelled, "cancelled while running; finished iterations kept", null).ConfigureAwait(false);
                     _logger.LogInformation("Job {JobId} cancelled", job.Id);
                     break;
                 case StopReason.LeaseLost:
+                    AgentTelemetry.JobsReleased.Add(1, new KeyValuePair<string, object?>("reason", "lease_lost"));
                     _logger.LogWarning("Lost the lease on job {JobId}; another worker has it", job.Id);
                     break;
                 default:
                     // Shutdown: give the job back so this or another host resumes it from its last finished iteration.
                     await fetched.RequeueAsync(CancellationToken.None).ConfigureAwait(false);
+                    AgentTelemetry.JobsReleased.Add(1, new KeyValuePair<string, object?>("reason", "requeued"));
                     _logger.LogInformation("Job {JobId} requeued at shutdown", job.Id);
                     break;
             }
         }
         catch (LeaseLostException e)
         {
+            // Fenced off: this host stalled past its lease and another took the job; what it was writing is dropped.
+            AgentTelemetry.JobsReleased.Add(1, new KeyValuePair<string, object?>("reason", "lease_lost"));
             _logger.LogWarning("{Message}", e.Message);
+        }
+        catch (StoreUnavailableException e)
+        {
+            // The store stayed unreachable past the retries: the iteration is not stored, so it will run again (AT LEAST
+            // once). The job is not failed for it: given back if the store answers, else resumed when the lease ends.
+            _logger.LogWarning(e.InnerException, "Job {JobId}: the store is unavailable; releasing the job", job.Id);
+            try { await fetched.RequeueAsync(CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception requeue) when (requeue is not OperationCanceledException) { _logger.LogWarning("Requeue failed too: {Message}", requeue.Message); }
+            AgentTelemetry.JobsReleased.Add(1, new KeyValuePair<string, object?>("reason", "store_unavailable"));
         }
         catch (Exception e)
         {
             _logger.LogError(e, "Job {JobId} failed to run", job.Id);
-            try { await fetched.CompleteAsync(JobState.Error, $"{e.GetType().Name}: {e.Message}", null, CancellationToken.None).ConfigureAwait(false); }
+            activity?.SetStatus(ActivityStatusCode.Error, e.Message);
+            try { await CompleteAsync(fetched, JobState.Error, $"{e.GetType().Name}: {e.Message}", null).ConfigureAwait(false); }
             catch (LeaseLostException) { }
         }
         finally
         {
+            AgentTelemetry.JobsRunning.Add(-1);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
             TryDelete(workDirectory);
         }
         return true;
+    }
+
+    private static async Task StoreIterationAsync(IFetchedJob fetched, IterationRecord iteration, CancellationToken cancellationToken)
+    {
+        try { await fetched.AppendIterationAsync(iteration, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is not (LeaseLostException or OperationCanceledException or InvalidOperationException))
+        {
+            throw new StoreUnavailableException(e);
+        }
+    }
+
+    private sealed class StoreUnavailableException(Exception inner) : Exception("the job store is unavailable", inner);
+
+    /// <summary>Acknowledge: the one completion record, written only under this claim's lease generation.</summary>
+    private static async Task CompleteAsync(IFetchedJob fetched, JobState state, string summary, int? best)
+    {
+        await fetched.CompleteAsync(state, summary, best, CancellationToken.None).ConfigureAwait(false);
+        AgentTelemetry.JobsCompleted.Add(1, new KeyValuePair<string, object?>("state", state.ToWire()));
+        Activity.Current?.SetTag("mercury.job.state", state.ToWire());
     }
 
     private async Task HeartbeatAsync(IFetchedJob fetched, CancellationTokenSource job, StopSignal stop, CancellationToken token)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Mercury.AI.Agents.Tests.Host;
 
@@ -14,10 +15,20 @@ internal sealed class HostProcess : IDisposable
 
     public static string HostDll => Path.Combine(AppContext.BaseDirectory, "mercury-agents.dll");
 
-    public static HostProcess Start(params string[] args)
+    public static HostProcess Start(params string[] args) => StartDll(HostDll, args);
+
+    /// <summary>mercury-agents with extra environment variables.</summary>
+    public static HostProcess Start(IReadOnlyDictionary<string, string> environment, params string[] args) => StartDll(HostDll, args, environment);
+
+    /// <summary>mercury-server on the embedded model, on the CPU, at http://127.0.0.1:<paramref name="port"/>.</summary>
+    public static HostProcess StartServer(int port, IReadOnlyDictionary<string, string>? environment = null) =>
+        StartDll(Path.Combine(AppContext.BaseDirectory, "mercury-server.dll"), ["--urls", $"http://127.0.0.1:{port}", "--device", "cpu"], environment);
+
+    private static HostProcess StartDll(string dll, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(HostDll);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) psi.Environment[key] = value;
+        psi.ArgumentList.Add(dll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         var process = Process.Start(psi)!;
         var host = new HostProcess(process);
@@ -31,6 +42,32 @@ internal sealed class HostProcess : IDisposable
     public string Output { get { lock (_output) return _output.ToString(); } }
 
     public bool HasExited => _process.HasExited;
+
+    public int Id => _process.Id;
+
+    /// <summary>The worker id the host writes into its leases (AgentHostOptions.WorkerId).</summary>
+    public string WorkerId => $"{Environment.MachineName}:{_process.Id}";
+
+    /// <summary>SIGSTOP: the host freezes (a long GC pause, a stalled VM) and its leases run out.</summary>
+    public void Pause() => Signal(19);
+
+    /// <summary>SIGCONT: the frozen host carries on as if nothing happened.</summary>
+    public void Resume() => Signal(18);
+
+    /// <summary>SIGTERM: a graceful stop (running jobs are handed back); waits for the exit.</summary>
+    public bool Terminate(TimeSpan timeout)
+    {
+        Signal(15);
+        return _process.WaitForExit(timeout);
+    }
+
+    private void Signal(int signal)
+    {
+        if (kill(_process.Id, signal) != 0) throw new InvalidOperationException($"kill({_process.Id}, {signal}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int sig);
 
     /// <summary>kill -9 of the host and everything it started.</summary>
     public void KillHard()
