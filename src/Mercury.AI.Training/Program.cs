@@ -35,6 +35,7 @@ public static class Program
                 new Evaluator(new EvalOptions
                 {
                     ModelFolder = model, CorpusFolder = corpus, Limit = o.Int("limit", 60), Offset = o.Int("offset", 0), Threads = o.Int("threads", 2),
+                    CSharpLimit = o.Int("csharp-limit", 20), PageLimit = o.Int("page-limit", 30), AgentLimit = o.Int("agent-limit", 12),
                     Samplers = o.Get("samplers", "default").Split(','), Parts = o.Get("parts", "functions,pages,tools,v1,speed").Split(',').ToHashSet(),
                     ReportPath = o.Get("report", Path.Combine(work, "eval.json")),
                 }).RunAsync().GetAwaiter().GetResult();
@@ -60,12 +61,12 @@ public static class Program
     private const string Usage = """
         usage: Mercury.AI.Training corpus|tokenizer|train|eval|selfcheck|all [options]
           common:    --work artifacts/training  --corpus <work>/corpus  --tokenizer <work>/tokenizer.json  --model models/mercury-coder-tiny
-          corpus:    --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
+          corpus:    --exclude-eval-of <corpus folder> --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
           tokenizer: --vocab-size 3072
           train:     --steps N --batch-size 16 --lr 3e-3 --warmup 100 --max-len 1024 --d-model 256 --layers 5 --heads 4 --mlp 704
                      --minutes M (time-budgeted cosine) --export-only true
                      --device cpu --threads 2 --eval-every 500 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
-          eval:      --limit 60 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,speed --report <work>/eval.json
+          eval:      --limit 60 --csharp-limit 20 --page-limit 30 --agent-limit 12 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,agent,speed --report <work>/eval.json
           selfcheck: --count 30 --seed 1 --langs python,javascript,csharp   (reference solutions of drawn tasks against their tests, sandboxed)
         """;
 
@@ -83,6 +84,10 @@ public static class Program
         {
             Seed = o.Int("seed", 1234), Functions = o.Int("functions", 40_000), Refinements = o.Int("refinements", 4_000), Pages = o.Int("pages", 9_000),
             ToolInteractions = o.Int("tools", 6_000), EvalFunctions = o.Int("eval-functions", 300), EvalPages = o.Int("eval-pages", 60), EvalTools = o.Int("eval-tools", 100),
+            // More training data for an existing corpus: none of its evaluation instructions may appear.
+            ExcludeFromTraining = o.Get("exclude-eval-of", "") is { Length: > 0 } other
+                ? CodingCorpus.Load(other) is var c ? c.HeldOutSeen.Concat(c.Unseen).Select(e => e.Instruction).ToHashSet(StringComparer.Ordinal) : null!
+                : new HashSet<string>(),
         };
         var corpus = new CorpusBuilder(options, Console.Out).BuildAsync().GetAwaiter().GetResult();
         corpus.Save(folder);

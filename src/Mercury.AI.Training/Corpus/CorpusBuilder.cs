@@ -24,6 +24,8 @@ public sealed record CorpusOptions
     public int EvalTools { get; init; } = 100;
     /// <summary>Percent of compositions held out of training entirely.</summary>
     public int UnseenPercent { get; init; } = 12;
+    /// <summary>Instructions training must not contain: another corpus's evaluation sets, when this one adds training data to it.</summary>
+    public IReadOnlySet<string> ExcludeFromTraining { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
@@ -66,7 +68,7 @@ public sealed class CorpusBuilder(CorpusOptions options, TextWriter log)
     {
         var train = new List<CorpusExample>();
         var r = new Random(options.Seed);
-        var functionTasks = DrawFunctions(r, options.Functions, unseen: false, exclude: null);
+        var functionTasks = DrawFunctions(r, options.Functions, unseen: false, exclude: options.ExcludeFromTraining, distinct: false);
         foreach (var task in functionTasks) train.Add(FunctionExample(task, r, CorpusSplit.Train));
         log.WriteLine($"corpus: {functionTasks.Count} function examples");
 
@@ -78,7 +80,9 @@ public sealed class CorpusBuilder(CorpusOptions options, TextWriter log)
             var components = i % 10 == 0 ? Demos[i / 10 % Demos.Length].Components.Select(ComponentById).ToList() : PageBuilder.DrawComponents(r);
             if (Unseen(PageBuilder.CompositionOf(components))) { i--; continue; }
             string? demo = i % 30 == 0 ? Demos[i / 10 % Demos.Length].Instruction : null;
-            train.Add(PageExample(PageBuilder.Make(components, r, demo), r, CorpusSplit.Train));
+            var page = PageBuilder.Make(components, r, demo);
+            if (demo is null && options.ExcludeFromTraining.Contains(page.Instruction)) { i--; continue; }
+            train.Add(PageExample(page, r, CorpusSplit.Train));
         }
         log.WriteLine($"corpus: {options.Pages} page examples");
 
@@ -113,7 +117,7 @@ public sealed class CorpusBuilder(CorpusOptions options, TextWriter log)
     private static List<CorpusExample> Number(List<CorpusExample> examples, string prefix) =>
         examples.Select((e, i) => e with { Id = $"{prefix}-{i:D6}" }).ToList();
 
-    private List<FunctionTask> DrawFunctions(Random r, int count, bool unseen, HashSet<string>? exclude)
+    private List<FunctionTask> DrawFunctions(Random r, int count, bool unseen, IReadOnlySet<string>? exclude, bool distinct = true)
     {
         var tasks = new List<FunctionTask>(count);
         var instructions = new HashSet<string>(StringComparer.Ordinal);
@@ -123,7 +127,8 @@ public sealed class CorpusBuilder(CorpusOptions options, TextWriter log)
             if (FunctionTasks.DrawProgram(r) is not { } program || Unseen(program.Composition) != unseen) continue;
             var lang = r.Next(100) switch { < 40 => Lang.Python, < 70 => Lang.JavaScript, _ => Lang.CSharp };
             if (FunctionTasks.Make(program, lang, r) is not { } task) continue;
-            if (exclude is not null && (exclude.Contains(task.Instruction) || !instructions.Add(task.Instruction))) continue;
+            if (exclude is not null && exclude.Contains(task.Instruction)) continue;
+            if (distinct && !instructions.Add(task.Instruction)) continue;
             tasks.Add(task);
         }
         return tasks;

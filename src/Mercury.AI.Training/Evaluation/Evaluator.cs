@@ -15,13 +15,30 @@ public sealed record EvalOptions
     public required string CorpusFolder { get; init; }
     /// <summary>Tasks per kind and split (the first N of each).</summary>
     public int Limit { get; init; } = 60;
+    /// <summary>C# tasks per split: each check is a .NET build (seconds to tens of seconds on 2 cores).</summary>
+    public int CSharpLimit { get; init; } = 20;
+    /// <summary>Pages per split (each opens Chromium).</summary>
+    public int PageLimit { get; init; } = 30;
+    /// <summary>C# tasks run as agent-host jobs (the "agent" part).</summary>
+    public int AgentLimit { get; init; } = 12;
     /// <summary>Skip this many tasks of each kind first: tune on a dev slice, report on the first N.</summary>
     public int Offset { get; init; }
     public IReadOnlyList<string> Samplers { get; init; } = ["default"];
-    /// <summary>Which parts: functions, pages, tools, v1 (the v1 unseen-template set), speed.</summary>
+    /// <summary>Which parts: functions, pages, tools, v1 (the v1 unseen-template set), agent (C# jobs in the agent loop), speed.</summary>
     public IReadOnlySet<string> Parts { get; init; } = new HashSet<string> { "functions", "pages", "tools", "v1", "speed" };
     public int Threads { get; init; } = 2;
     public string? ReportPath { get; init; }
+}
+
+/// <summary>Applies a sampler setting to every request that does not choose its own knobs (the agent loop's requests).</summary>
+internal sealed class SamplerClient(IChatClient inner, SamplerSetting sampler) : DelegatingChatClient(inner)
+{
+    public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options = options?.Clone() ?? new ChatOptions();
+        if (sampler.Knobs is not null) (options.AdditionalProperties ??= [])[DiffusionChatOptions.AdditionalPropertiesKey] = sampler.Knobs.Clone();
+        return base.GetResponseAsync(messages, options, cancellationToken);
+    }
 }
 
 /// <summary>Pass rates of one group of tasks.</summary>
@@ -58,14 +75,16 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
                 if (options.Parts.Contains("functions"))
                     foreach (var (split, examples) in new[] { ("seen", corpus.HeldOutSeen), ("unseen", corpus.Unseen) })
                         foreach (var language in new[] { "python", "javascript", "csharp" })
-                            groups.Add(await CodeAsync($"{language} {split}", Take(examples.Where(e => e.Kind == ExampleKind.Function && e.Language == language)),
+                            groups.Add(await CodeAsync($"{language} {split}",
+                                Take(examples.Where(e => e.Kind == ExampleKind.Function && e.Language == language), language == "csharp" ? options.CSharpLimit : options.Limit),
                                 client, sampler, runners, work, cancellationToken));
                 if (options.Parts.Contains("pages"))
                 {
                     var demos = corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page && CorpusBuilder.Demos.Any(d => d.Instruction == e.Instruction)).ToList();
                     groups.Add(await CodeAsync("pages demos", demos, client, sampler, runners, work, cancellationToken));
-                    groups.Add(await CodeAsync("pages seen", Take(corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page).Except(demos)), client, sampler, runners, work, cancellationToken));
-                    groups.Add(await CodeAsync("pages unseen", Take(corpus.Unseen.Where(e => e.Kind == ExampleKind.Page)), client, sampler, runners, work, cancellationToken));
+                    groups.Add(await CodeAsync("pages seen", Take(corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page).Except(demos), options.PageLimit),
+                        client, sampler, runners, work, cancellationToken));
+                    groups.Add(await CodeAsync("pages unseen", Take(corpus.Unseen.Where(e => e.Kind == ExampleKind.Page), options.PageLimit), client, sampler, runners, work, cancellationToken));
                 }
                 if (options.Parts.Contains("v1"))
                     groups.Add(await CodeAsync("v1 unseen templates", Take(V1Set.Load()), client, sampler, runners, work, cancellationToken));
@@ -79,6 +98,10 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
             {
                 Directory.Delete(work, true);
             }
+            if (options.Parts.Contains("agent"))
+                groups.Add(await AgentEvaluation.RunAsync("csharp jobs in the agent loop (unseen compositions)",
+                    Take(corpus.Unseen.Where(e => e.Kind == ExampleKind.Function && e.Language == "csharp"), options.AgentLimit),
+                    new SamplerClient(client, sampler), runners, Directory.CreateTempSubdirectory("mercury-eval-agent-").FullName, _log, cancellationToken));
             var (speed, perStep) = options.Parts.Contains("speed") ? Speed(client, sampler, corpus) : (double.NaN, double.NaN);
             var report = new SamplerReport(name, groups, speed, perStep);
             reports.Add(report);
@@ -93,7 +116,7 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
         return reports;
     }
 
-    private List<CorpusExample> Take(IEnumerable<CorpusExample> examples) => examples.Skip(options.Offset).Take(options.Limit).ToList();
+    private List<CorpusExample> Take(IEnumerable<CorpusExample> examples, int? limit = null) => examples.Skip(options.Offset).Take(limit ?? options.Limit).ToList();
 
     /// <summary>Each task's instruction as a plain user turn (the model folder's system prompt applies), the answer's
     /// code run against the task's visible and hidden tests.</summary>
