@@ -20,6 +20,7 @@ internal static class HostSettings
         ["--model"] = "Agents:ModelPath",
         ["--device"] = "Agents:Device",
         ["--prompt-style"] = "Agents:PromptStyle",
+        ["--restart-temperature"] = "Agents:RestartTemperature",
         ["--port"] = "Agents:Port",
         ["--lease-seconds"] = "Agents:LeaseSeconds",
         ["--heartbeat-seconds"] = "Agents:HeartbeatSeconds",
@@ -60,6 +61,9 @@ internal static class HostSettings
         if (c["Agents:DataDirectory"] is { } data) o.DataDirectory = Path.GetFullPath(data);
         if (Int(c, "Agents:MaxConcurrentJobs") is { } n) o.MaxConcurrentJobs = n;
         if (Int(c, "Agents:LeaseSeconds") is { } lease) o.LeaseDuration = TimeSpan.FromSeconds(lease);
+        if (c["Agents:RestartTemperature"] is { } temperature)
+            o.RestartTemperature = double.TryParse(temperature, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double t) && t >= 0 && double.IsFinite(t)
+                ? t : throw new ArgumentException($"--restart-temperature must be a number ≥ 0 (was '{temperature}').");
         if (Int(c, "Agents:HeartbeatSeconds") is { } beat) o.HeartbeatInterval = TimeSpan.FromSeconds(beat);
         // The embedded model was trained on compact single-turn prompts and has a 512-token context: use them when it
         // is the model — in process (no --model, no --chat) or behind an OpenAI endpoint — unless Agents:PromptStyle says otherwise.

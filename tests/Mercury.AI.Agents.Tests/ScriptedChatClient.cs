@@ -13,6 +13,9 @@ internal sealed class ScriptedChatClient(params string[] replies) : IChatClient
 
     public List<List<ChatMessage>> Requests { get; } = [];
 
+    /// <summary>The options of every call, in order.</summary>
+    public List<ChatOptions?> Options { get; } = [];
+
     /// <summary>Time each call takes, to let tests observe a job in flight.</summary>
     public TimeSpan Delay { get; init; }
 
@@ -29,6 +32,7 @@ internal sealed class ScriptedChatClient(params string[] replies) : IChatClient
         lock (_gate)
         {
             Requests.Add(messages.ToList());
+            Options.Add(options?.Clone());
             reply = replies[Math.Min(_calls, replies.Length - 1)];
             _calls++;
         }

@@ -20,8 +20,13 @@ public sealed record AgentOutcome(bool Succeeded, string Reason, IterationRecord
 /// The loop is resumable: it is given the iterations already stored and continues after the last one. Each finished
 /// iteration is handed to <c>onIteration</c> (which stores it) before the next one starts.
 /// </summary>
-public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? logger = null, PromptStyle style = PromptStyle.Full)
+public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? logger = null, PromptStyle style = PromptStyle.Full,
+    double restartTemperature = AgentLoop.DefaultRestartTemperature)
 {
+    /// <summary>Sampling temperature of fresh restarts: the first attempt is the model's default (greedy for the
+    /// diffusion models), and a greedy restart of the same prompt would repeat it token for token.</summary>
+    public const double DefaultRestartTemperature = 0.7;
+
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
 
     public async Task<AgentOutcome> RunAsync(
@@ -108,9 +113,9 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         using var activity = Diagnostics.AgentTelemetry.Source.StartActivity("iteration");
         activity?.SetTag("mercury.iteration.number", number);
         // A diffusion model decodes a fixed-length canvas; the compact style asks for the answer lengths the embedded
-        // model was trained to fill (code ≤ 96 tokens, pages ≤ 320), not the whole remaining budget.
-        int ceiling = style == PromptStyle.Compact ? Math.Min(tokensLeft, spec.Language == "html" ? 320 : 96) : tokensLeft;
-        var reply = await coder.ReplyAsync(conversation, Math.Max(16, ceiling), cancellationToken).ConfigureAwait(false);
+        // model was trained to fill (code ≤ 256 tokens, pages ≤ 768), not the whole remaining budget.
+        int ceiling = style == PromptStyle.Compact ? Math.Min(tokensLeft, spec.Language == "html" ? 768 : 256) : tokensLeft;
+        var reply = await coder.ReplyAsync(conversation, SamplingFor(spec, attempt, Math.Max(16, ceiling)), cancellationToken).ConfigureAwait(false);
         string? code = CodeExtractor.Extract(reply.Text, runner.FenceTags);
 
         TestRunResult? visible = null, hidden = null;
@@ -171,6 +176,16 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         if (run.Stdout.Length > 0) sb.AppendLine("--- stdout ---").AppendLine(run.Stdout.TrimEnd());
         if (run.Stderr.Length > 0) sb.AppendLine("--- stderr ---").AppendLine(run.Stderr.TrimEnd());
         return sb.ToString();
+    }
+
+    /// <summary>The first attempt samples as the model likes; each fresh restart gets its own seed (fixed per job and
+    /// attempt, so a resumed job repeats what it would have done) and <c>restartTemperature</c>.</summary>
+    internal CoderRequest SamplingFor(JobSpec spec, int attempt, int maxOutputTokens)
+    {
+        if (attempt == 0 || restartTemperature <= 0) return new CoderRequest(maxOutputTokens);
+        ulong hash = 14695981039346656037;
+        foreach (char c in spec.Instruction) hash = (hash ^ c) * 1099511628211;
+        return new CoderRequest(maxOutputTokens, Seed: (long)(hash % int.MaxValue) + attempt, Temperature: (float)restartTemperature);
     }
 
     /// <summary>artifacts/iteration-NNN/: the code, the reply, the test output and any screenshot.</summary>

@@ -12,6 +12,9 @@ public sealed class AgentHostOptions
     /// <summary>How prompts are shaped; <see cref="Agent.PromptStyle.Compact"/> suits the small embedded model.</summary>
     public Agent.PromptStyle PromptStyle { get; set; } = Agent.PromptStyle.Full;
 
+    /// <summary>Sampling temperature of a job's fresh restarts (each also gets its own seed); 0 keeps them greedy.</summary>
+    public double RestartTemperature { get; set; } = Agent.AgentLoop.DefaultRestartTemperature;
+
     /// <summary>A job whose lease is not renewed for this long is taken to be orphaned and is resumed by any host.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
 

@@ -27,7 +27,7 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton<ICoder>(sp => new AgentCoder(sp.GetRequiredService<IChatClient>(),
             options.PromptStyle == PromptStyle.Compact ? Prompts.CompactInstructions : null));
         services.TryAddSingleton(sp => new AgentLoop(sp.GetRequiredService<ICoder>(), sp.GetRequiredService<LanguageRunners>(),
-            sp.GetService<ILoggerFactory>()?.CreateLogger<AgentLoop>(), options.PromptStyle));
+            sp.GetService<ILoggerFactory>()?.CreateLogger<AgentLoop>(), options.PromptStyle, options.RestartTemperature));
         services.TryAddSingleton<JobWorker>();
         return services;
     }

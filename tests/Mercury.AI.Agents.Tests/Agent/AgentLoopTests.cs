@@ -56,6 +56,25 @@ public sealed class AgentLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Fresh_restarts_sample_with_their_own_seed_and_a_temperature()
+    {
+        var model = new ScriptedChatClient(ScriptedChatClient.Python(Wrong));
+        var budget = new JobBudget { MaxIterations = 6, RefinementsPerAttempt = 1, MaxRestarts = 2 };
+        var loop = new AgentLoop(new AgentCoder(model, Prompts.CompactInstructions), _runners, style: PromptStyle.Compact, restartTemperature: 0.6);
+        var outcome = await loop.RunAsync(AddJob(budget), [], (_, _) => Task.CompletedTask, _work.Combine("work"), null, CancellationToken.None);
+
+        Assert.False(outcome.Succeeded);
+        Assert.Equal(6, model.Options.Count); // 3 attempts of 2 iterations
+        // The first attempt is greedy (the model's default); each restart has its own seed and the restart temperature.
+        Assert.All(model.Options.Take(2), o => Assert.Equal((null, null), (o!.Seed, o.Temperature)));
+        var restarts = model.Options.Skip(2).Select(o => (o!.Seed, o.Temperature)).ToList();
+        Assert.All(restarts, r => Assert.Equal(0.6f, r.Temperature));
+        Assert.Equal(2, restarts.Select(r => r.Seed).Distinct().Count());
+        // A resumed job samples its restarts as before it stopped.
+        Assert.Equal(loop.SamplingFor(AddJob(budget), 1, 256), loop.SamplingFor(AddJob(budget), 1, 256));
+    }
+
+    [Fact]
     public async Task Fails_then_fixes_with_the_failure_reaching_the_model()
     {
         var model = new ScriptedChatClient(ScriptedChatClient.Python(Wrong), ScriptedChatClient.Python(Right));
