@@ -81,7 +81,7 @@ public static class Cli
         }
         catch (JobSpecException e)
         {
-            await Console.Error.WriteLineAsync(e.Message);
+            await Console.Error.WriteLineAsync(T(e.Message));
             return 2;
         }
         catch (Exception e) when (e is SandboxUnavailableException || e.InnerException is SandboxUnavailableException)
@@ -155,7 +155,7 @@ public static class Cli
         if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(jobs, LoopbackApi.Json)); return 0; }
         await @out.WriteLineAsync($"{"id",-20} {"state",-10} {"language",-10} {"created (UTC)",-19}  name / summary");
         foreach (var j in jobs)
-            await @out.WriteLineAsync($"{j.Id,-20} {j.State,-10} {j.Language,-10} {j.CreatedAt:yyyy-MM-dd HH:mm:ss}  {j.Name}{(j.Summary is null ? "" : " — " + j.Summary)}");
+            await @out.WriteLineAsync($"{j.Id,-20} {j.State,-10} {j.Language,-10} {j.CreatedAt:yyyy-MM-dd HH:mm:ss}  {T(j.Name)}{(j.Summary is null ? "" : " — " + T(j.Summary))}");
         return 0;
     }
 
@@ -163,28 +163,28 @@ public static class Cli
     {
         var jobs = Jobs(options);
         var job = await jobs.GetAsync(id, cancellationToken);
-        if (job is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
+        if (job is null) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
         var iterations = await jobs.IterationsAsync(id, cancellationToken);
         if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(new { job, iterations }, LoopbackApi.Json)); return 0; }
-        await @out.WriteLineAsync($"job {job.Id} ({job.Name ?? "unnamed"}, {job.Language}): {job.State}{(job.Summary is null ? "" : " — " + job.Summary)}");
+        await @out.WriteLineAsync($"job {job.Id} ({T(job.Name ?? "unnamed")}, {job.Language}): {job.State}{(job.Summary is null ? "" : " — " + T(job.Summary))}");
         await @out.WriteLineAsync($"created {job.CreatedAt:u}, claimed {job.Claims} time(s), artifacts in {options.ArtifactsDirectory(job.Id)}");
         foreach (var it in iterations) await @out.WriteLineAsync("  " + it.OneLine());
         var best = iterations.FirstOrDefault(i => i.Number == job.BestIteration) ?? iterations.OrderByDescending(i => i.Passed).ThenByDescending(i => i.TestsPassed + i.HiddenPassed).FirstOrDefault();
-        if (best is not null) await @out.WriteLineAsync($"\nbest candidate (iteration {best.Number}):\n{best.Code}");
+        if (best is not null) await @out.WriteLineAsync($"\nbest candidate (iteration {best.Number}):\n{T(best.Code)}");
         return 0;
     }
 
     private static async Task<int> LogsAsync(string id, AgentHostOptions options, TextWriter @out, CancellationToken cancellationToken)
     {
         var jobs = Jobs(options);
-        if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
+        if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
         foreach (var it in await jobs.Store.GetIterationsAsync(id, cancellationToken))
         {
             await @out.WriteLineAsync($"===== {IterationView.From(it).OneLine()} =====");
-            await @out.WriteLineAsync("--- prompt ---\n" + it.Prompt.TrimEnd());
-            await @out.WriteLineAsync("--- reply ---\n" + it.Reply.TrimEnd());
-            await @out.WriteLineAsync("--- test output ---\n" + it.TestOutput.TrimEnd());
-            await @out.WriteLineAsync("--- feedback ---\n" + it.Feedback.TrimEnd() + "\n");
+            await @out.WriteLineAsync("--- prompt ---\n" + T(it.Prompt.TrimEnd()));
+            await @out.WriteLineAsync("--- reply ---\n" + T(it.Reply.TrimEnd()));
+            await @out.WriteLineAsync("--- test output ---\n" + T(it.TestOutput.TrimEnd()));
+            await @out.WriteLineAsync("--- feedback ---\n" + T(it.Feedback.TrimEnd()) + "\n");
         }
         return 0;
     }
@@ -194,10 +194,10 @@ public static class Cli
         var result = await Jobs(options).Store.CancelAsync(id, cancellationToken);
         await @out.WriteLineAsync(result switch
         {
-            CancelResult.Cancelled => $"{id}: cancelled (it had not started)",
-            CancelResult.CancelRequested => $"{id}: cancel requested; the host stops it within a heartbeat",
-            CancelResult.AlreadyFinished => $"{id}: already finished",
-            _ => $"no job {id}",
+            CancelResult.Cancelled => $"{T(id)}: cancelled (it had not started)",
+            CancelResult.CancelRequested => $"{T(id)}: cancel requested; the host stops it within a heartbeat",
+            CancelResult.AlreadyFinished => $"{T(id)}: already finished",
+            _ => $"no job {T(id)}",
         });
         return result == CancelResult.NotFound ? 2 : 0;
     }
@@ -213,7 +213,7 @@ public static class Cli
 
         var jobs = host.Services.GetRequiredService<JobService>();
         string id = await jobs.Store.EnqueueAsync(spec, cancellationToken);
-        await @out.WriteLineAsync($"job {id}: {spec.Name ?? "unnamed"} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
+        await @out.WriteLineAsync($"job {id}: {T(spec.Name ?? "unnamed")} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         await host.StartAsync(stop.Token);
@@ -230,7 +230,7 @@ public static class Cli
                 {
                     if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
                     await @out.WriteLineAsync(it.OneLine());
-                    if (!it.Passed) await @out.WriteLineAsync("    " + Gist(it.Feedback).Replace("\n", "\n    "));
+                    if (!it.Passed) await @out.WriteLineAsync("    " + T(Gist(it.Feedback)).Replace("\n", "\n    "));
                 }
                 shown = iterations.Count;
                 view = await jobs.GetAsync(id, CancellationToken.None);
@@ -246,15 +246,18 @@ public static class Cli
         }
         if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
         view = await jobs.GetAsync(id, CancellationToken.None);
-        await @out.WriteLineAsync($"job {id}: {view?.State} — {view?.Summary}");
+        await @out.WriteLineAsync($"job {id}: {view?.State} — {T(view?.Summary)}");
         await @out.WriteLineAsync($"artifacts: {options.ArtifactsDirectory(id)}");
         if (view?.BestIteration is { } bestNumber)
         {
             var best = (await jobs.IterationsAsync(id, CancellationToken.None)).First(i => i.Number == bestNumber);
-            await @out.WriteLineAsync($"\nbest candidate (iteration {bestNumber}):\n{best.Code}");
+            await @out.WriteLineAsync($"\nbest candidate (iteration {bestNumber}):\n{T(best.Code)}");
         }
         return view?.State switch { "succeeded" => 0, "failed" => 1, "queued" => 4, _ => 4 };
     }
+
+    /// <summary>Untrusted text (model output, test output, names) made safe to print to a terminal.</summary>
+    private static string T(string? text) => TerminalText.Sanitize(text);
 
     /// <summary>The lines of a feedback that say what failed: the count, the failing tests and their assertions.</summary>
     internal static string Gist(string feedback)

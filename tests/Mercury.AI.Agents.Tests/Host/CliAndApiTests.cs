@@ -40,6 +40,13 @@ public sealed class CliAndApiTests : IDisposable
         { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"budget":{"maxIterations":0}}""", "budget.maxIterations is 0" },
         { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"surprise":1}""", "surprise" },
         { "{\"language\":\"python\",\"instruction\":\"" + new string('x', 40_000) + "\",\"tests\":[{\"name\":\"t.py\",\"content\":\"x\"}]}", "instruction is 40000 characters" },
+        // Issue 14, items 14 and 16: explicit nulls and names no file system takes are refused here, not in the worker.
+        { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"budget":null}""", "budget is null" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"hiddenTests":null}""", "hiddenTests is null" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"t\u0000.py","content":"x"}]}""", "control characters" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"t\n.py","content":"x"}]}""", "control characters" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"\ud800.py","content":"x"}]}""", "not valid job JSON" }, // a lone surrogate
+        { "{\"language\":\"python\",\"instruction\":\"x\",\"tests\":[{\"name\":\"" + new string('é', 128) + ".py\",\"content\":\"x\"}]}", "259 bytes of UTF-8" },
     };
 
     [Theory]
@@ -58,6 +65,23 @@ public sealed class CliAndApiTests : IDisposable
         }
         finally { Console.SetError(original); }
         Assert.Contains(expected, error.ToString());
+        Assert.Equal(0, await StoredJobs());
+    }
+
+    [Fact]
+    public async Task Run_refuses_a_null_budget_before_it_queues_anything()
+    {
+        string path = _dir.Combine("job.json");
+        File.WriteAllText(path, """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"budget":null}""");
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int code;
+        try { (code, _) = await Cli("run", path, "--chat", "replay:/nonexistent.json"); }
+        finally { Console.SetError(original); }
+        Assert.Equal(2, code);
+        Assert.Contains("budget is null", error.ToString());
+        Assert.DoesNotContain("NullReferenceException", error.ToString());
         Assert.Equal(0, await StoredJobs());
     }
 
