@@ -71,10 +71,12 @@ internal static class HostSettings
         AllowUnsafeNoIsolation = string.Equals(c["Agents:Sandbox:AllowUnsafeNoIsolation"], "true", StringComparison.OrdinalIgnoreCase),
     };
 
-    public static HtmlRunnerOptions HtmlOptions(IConfiguration c) => new()
+    public static HtmlRunnerOptions HtmlOptions(IConfiguration c)
     {
-        ChromiumPath = c["Agents:Html:ChromiumPath"] ?? "/usr/bin/chromium",
-    };
+        var options = new HtmlRunnerOptions();
+        if (c["Agents:Html:ChromiumPath"] is { } path) options.ChromiumPath = path;
+        return options;
+    }
 
     public static int Port(IConfiguration c) => Int(c, "Agents:Port") ?? DefaultPort;
 
