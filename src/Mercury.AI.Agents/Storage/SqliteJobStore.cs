@@ -6,14 +6,15 @@ namespace Mercury.AI.Agents.Storage;
 
 /// <summary>
 /// <see cref="IJobStore"/> on SQLite in WAL mode: readers (the CLI, the HTTP API) never block the workers, and several
-/// host processes may share one database file. Times are Unix milliseconds.
+/// host processes may share one database file. Times are Unix milliseconds. A file SQLite cannot use (damaged, not a
+/// database, a full disk) surfaces as <see cref="JobStoreUnavailableException"/> saying how to recover.
 /// </summary>
 public sealed class SqliteJobStore : IJobStore
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public SqliteJobStore(string databasePath, TimeProvider? time = null)
+    public SqliteJobStore(string databasePath, TimeProvider? time = null, JobStoreLimits? limits = null)
     {
         DatabasePath = Path.GetFullPath(databasePath);
         Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
@@ -25,10 +26,18 @@ public sealed class SqliteJobStore : IJobStore
             Pooling = true,
         }.ToString();
         _time = time ?? TimeProvider.System;
-        Initialize();
+        Limits = limits ?? JobStoreLimits.Default;
+        Guard(() =>
+        {
+            using var connection = Open();
+            SqliteSchema.Apply(connection);
+            return 0;
+        });
     }
 
     public string DatabasePath { get; }
+
+    public JobStoreLimits Limits { get; }
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -42,77 +51,43 @@ public sealed class SqliteJobStore : IJobStore
         return connection;
     }
 
-    private void Initialize()
+    /// <summary>Runs a store operation, turning "this file cannot be used" into <see cref="JobStoreUnavailableException"/>.</summary>
+    internal async Task<T> GuardAsync<T>(Func<Task<T>> operation)
     {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            PRAGMA journal_mode = WAL;
-            PRAGMA synchronous = NORMAL;
-            CREATE TABLE IF NOT EXISTS jobs (
-                id               TEXT PRIMARY KEY,
-                seq              INTEGER NOT NULL,
-                name             TEXT,
-                language         TEXT NOT NULL,
-                spec_json        TEXT NOT NULL,
-                state            TEXT NOT NULL,
-                created_at       INTEGER NOT NULL,
-                started_at       INTEGER,
-                finished_at      INTEGER,
-                lease_owner      TEXT,
-                lease_token      TEXT,
-                lease_expires_at INTEGER,
-                claims           INTEGER NOT NULL DEFAULT 0,
-                cancel_requested INTEGER NOT NULL DEFAULT 0,
-                summary          TEXT,
-                best_iteration   INTEGER
-            );
-            CREATE INDEX IF NOT EXISTS jobs_claimable ON jobs (state, seq);
-            CREATE TABLE IF NOT EXISTS iterations (
-                job_id        TEXT NOT NULL REFERENCES jobs(id),
-                number        INTEGER NOT NULL,
-                attempt       INTEGER NOT NULL,
-                prompt        TEXT NOT NULL,
-                reply         TEXT NOT NULL,
-                code          TEXT NOT NULL,
-                passed        INTEGER NOT NULL,
-                tests_passed  INTEGER NOT NULL,
-                tests_total   INTEGER NOT NULL,
-                hidden_passed INTEGER NOT NULL,
-                hidden_total  INTEGER NOT NULL,
-                feedback      TEXT NOT NULL,
-                test_output   TEXT NOT NULL,
-                output_tokens INTEGER NOT NULL,
-                duration_ms   INTEGER NOT NULL,
-                created_at    INTEGER NOT NULL,
-                PRIMARY KEY (job_id, number)
-            );
-            """;
-        command.ExecuteNonQuery();
+        try { return await operation().ConfigureAwait(false); }
+        catch (SqliteException e) when (SqliteErrors.Translate(e, DatabasePath) is { } unavailable) { throw unavailable; }
     }
 
-    public async Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default)
+    private T Guard<T>(Func<T> operation)
+    {
+        try { return operation(); }
+        catch (SqliteException e) when (SqliteErrors.Translate(e, DatabasePath) is { } unavailable) { throw unavailable; }
+    }
+
+    public Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         string id = NewJobId();
         await using var connection = Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+        // One statement: the count and the insert cannot interleave with another host's.
+        int inserted = await ExecuteAsync(connection, null, """
             INSERT INTO jobs (id, seq, name, language, spec_json, state, created_at)
-            VALUES ($id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), $name, $language, $spec, 'queued', $now)
-            """;
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$name", (object?)spec.Name ?? DBNull.Value);
-        command.Parameters.AddWithValue("$language", spec.Language.ToLowerInvariant());
-        command.Parameters.AddWithValue("$spec", JsonSerializer.Serialize(spec, JobSpecParser.Json));
-        command.Parameters.AddWithValue("$now", Now);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return id;
-    }
+            SELECT $id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), $name, $language, $spec, 'queued', $now
+            WHERE (SELECT COUNT(*) FROM jobs WHERE state = 'queued') < $max
+            """, cancellationToken, ("$id", id), ("$name", spec.Name), ("$language", spec.Language.ToLowerInvariant()),
+            ("$spec", JsonSerializer.Serialize(spec, JobSpecParser.Json)), ("$now", Now), ("$max", Limits.MaxQueuedJobs)).ConfigureAwait(false);
+        return inserted == 1 ? id : throw new JobQueueFullException(Limits.MaxQueuedJobs);
+    });
 
     /// <summary>Short, sortable-enough, unambiguous ids: j-20261127-abcdef12.</summary>
     private string NewJobId() => $"j-{_time.GetUtcNow():yyyyMMdd}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    public async Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => FetchAsync(workerId, leaseDuration, null, cancellationToken));
+
+    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, string jobId, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => FetchAsync(workerId, leaseDuration, jobId, cancellationToken));
+
+    private async Task<IFetchedJob?> FetchAsync(string workerId, TimeSpan leaseDuration, string? onlyId, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         // BEGIN IMMEDIATE: the write lock is taken before the SELECT, so two hosts cannot pick the same row.
@@ -124,17 +99,25 @@ public sealed class SqliteJobStore : IJobStore
             UPDATE jobs SET state = 'cancelled', finished_at = $now, summary = 'cancelled', lease_owner = NULL, lease_token = NULL
             WHERE state = 'running' AND cancel_requested = 1 AND lease_expires_at < $now
             """, cancellationToken, ("$now", now)).ConfigureAwait(false);
+        // A poison job: every worker that took it died before it finished. It is not handed out again.
+        await ExecuteAsync(connection, transaction, """
+            UPDATE jobs SET state = 'error', finished_at = $now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                            summary = 'abandoned: its worker stopped without finishing it ' || (expired_leases + 1) || ' times in a row (out of memory, disk full, a crash?); not retried'
+            WHERE state = 'running' AND cancel_requested = 0 AND lease_expires_at < $now AND expired_leases + 1 >= $max
+            """, cancellationToken, ("$now", now), ("$max", Limits.MaxExpiredLeases)).ConfigureAwait(false);
 
         string? id;
         await using (var select = connection.CreateCommand())
         {
             select.Transaction = transaction;
-            select.CommandText = """
+            select.CommandText = $"""
                 SELECT id FROM jobs
                 WHERE cancel_requested = 0 AND (state = 'queued' OR (state = 'running' AND lease_expires_at < $now))
+                {(onlyId is null ? "" : "AND id = $id")}
                 ORDER BY seq LIMIT 1
                 """;
             select.Parameters.AddWithValue("$now", now);
+            if (onlyId is not null) select.Parameters.AddWithValue("$id", onlyId);
             id = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         }
         if (id is null)
@@ -145,8 +128,8 @@ public sealed class SqliteJobStore : IJobStore
 
         string token = Guid.NewGuid().ToString("N");
         await ExecuteAsync(connection, transaction, """
-            UPDATE jobs SET state = 'running', lease_owner = $owner, lease_token = $token, lease_expires_at = $expires,
-                            claims = claims + 1, started_at = COALESCE(started_at, $now)
+            UPDATE jobs SET expired_leases = expired_leases + (state = 'running'), state = 'running', lease_owner = $owner,
+                            lease_token = $token, lease_expires_at = $expires, claims = claims + 1, started_at = COALESCE(started_at, $now)
             WHERE id = $id
             """, cancellationToken, ("$owner", workerId), ("$token", token), ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now), ("$id", id)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -155,7 +138,7 @@ public sealed class SqliteJobStore : IJobStore
         return new SqliteFetchedJob(this, job, token, leaseDuration);
     }
 
-    public async Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    public Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -163,9 +146,9 @@ public sealed class SqliteJobStore : IJobStore
         command.Parameters.AddWithValue("$id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadJob(reader) : null;
-    }
+    });
 
-    public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 100, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 100, CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<JobRecord>>(async () =>
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -175,9 +158,9 @@ public sealed class SqliteJobStore : IJobStore
         var jobs = new List<JobRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) jobs.Add(ReadJob(reader));
         return jobs;
-    }
+    });
 
-    public async Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<IterationRecord>>(async () =>
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -211,9 +194,9 @@ public sealed class SqliteJobStore : IJobStore
             });
         }
         return list;
-    }
+    });
 
-    public async Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default)
+    public Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         await using var connection = Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -228,7 +211,35 @@ public sealed class SqliteJobStore : IJobStore
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return queued > 0 ? CancelResult.Cancelled : running > 0 ? CancelResult.CancelRequested
             : exists > 0 ? CancelResult.AlreadyFinished : CancelResult.NotFound;
-    }
+    });
+
+    public Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default) =>
+        GuardAsync<IReadOnlyList<string>>(async () =>
+        {
+            await using var connection = Open();
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var ids = new List<string>();
+            await using (var select = connection.CreateCommand())
+            {
+                select.Transaction = transaction;
+                select.CommandText = """
+                    SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled', 'error') AND (finished_at < $before
+                        OR id NOT IN (SELECT id FROM jobs WHERE state IN ('succeeded', 'failed', 'cancelled', 'error')
+                                      ORDER BY finished_at DESC, seq DESC LIMIT $keep))
+                    """;
+                select.Parameters.AddWithValue("$before", finishedBefore.ToUnixTimeMilliseconds());
+                select.Parameters.AddWithValue("$keep", Math.Max(0, keepLatest));
+                await using var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) ids.Add(reader.GetString(0));
+            }
+            foreach (var id in ids)
+            {
+                await ExecuteAsync(connection, transaction, "DELETE FROM iterations WHERE job_id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+                await ExecuteAsync(connection, transaction, "DELETE FROM jobs WHERE id = $id", cancellationToken, ("$id", id)).ConfigureAwait(false);
+            }
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            return ids;
+        });
 
     private const string JobColumns =
         "id, spec_json, state, created_at, started_at, finished_at, claims, cancel_requested, summary, best_iteration";

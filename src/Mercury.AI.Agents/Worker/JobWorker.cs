@@ -18,9 +18,10 @@ namespace Mercury.AI.Agents.Worker;
 /// writes nothing and stops.</item>
 /// </list>
 /// </summary>
-public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null)
+public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null) : IDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly Lazy<WorkFolders> _work = new(() => WorkFolders.Claim(options.WorkDirectory));
 
     private enum StopReason { None, CancelRequested, LeaseLost }
 
@@ -28,7 +29,9 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
     public async Task<bool> ProcessNextAsync(CancellationToken stoppingToken)
     {
         // 1. Fetch (and the Running transition, with a lease).
-        var fetched = await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+        var fetched = options.OnlyJobId is { } only
+            ? await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, only, stoppingToken).ConfigureAwait(false)
+            : await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
         if (fetched is null) return false;
         var job = fetched.Job;
         _logger.LogInformation("Claimed job {JobId} ({Language}, claim {Claims})", job.Id, job.Spec.Language, job.Claims);
@@ -37,7 +40,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         var stop = new StopSignal();
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(fetched, jobCancellation, stop, heartbeatStop.Token);
-        string workDirectory = Path.Combine(options.DataDirectory, "work", $"{job.Id}-{job.Claims}");
+        string workDirectory = _work.Value.ForJob(job.Id, job.Claims);
         try
         {
             // 2. Perform: resume after the stored iterations.
@@ -82,7 +85,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         {
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
-            TryDelete(workDirectory);
+            if (!WorkFolders.Delete(workDirectory)) _logger.LogWarning("Could not delete all of {Folder}", workDirectory);
         }
         return true;
     }
@@ -113,11 +116,9 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         catch (OperationCanceledException) { }
     }
 
-    private static void TryDelete(string directory)
+    public void Dispose()
     {
-        try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        if (_work.IsValueCreated) _work.Value.Dispose();
     }
 
     /// <summary>Why the heartbeat stopped the job; written by the heartbeat, read by the worker after the cancellation.</summary>
