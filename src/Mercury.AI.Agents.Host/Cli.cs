@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Mercury.AI.Agents.Host;
 
-/// <summary>The mercury-agents command line. Exit codes: 0 ok/succeeded, 1 job failed, 2 bad input, 3 host cannot run code, 4 job cancelled or errored.</summary>
+/// <summary>The mercury-agents command line. Exit codes: 0 ok/succeeded, 1 job failed, 2 bad input, 3 host cannot run code,
+/// 4 job cancelled or errored, 5 the job store cannot be used (damaged database, full disk) or its queue is full.</summary>
 public static class Cli
 {
     public const string Usage = """
@@ -26,6 +27,7 @@ public static class Cli
           show <id>             a job, its iterations and its best code
           logs <id>             every iteration: prompt, reply, test output, feedback
           cancel <id>           cancel a queued job, or stop a running one (its sandbox is killed)
+          token                 print the HTTP API's bearer token (<data>/api-token, made at first use, owner-only)
 
         options:
           --data <dir>              data folder (jobs.db, artifacts/); default $MERCURY_AGENTS_DATA or ~/.local/share/mercury-agents
@@ -76,6 +78,7 @@ public static class Cli
                 "show" => await ShowAsync(argument!, options, json, @out, cancellationToken),
                 "logs" => await LogsAsync(argument!, options, @out, cancellationToken),
                 "cancel" => await CancelAsync(argument!, options, @out, cancellationToken),
+                "token" => await PrintTokenAsync(configuration, options, @out),
                 _ => await UnknownAsync(command),
             };
         }
@@ -89,6 +92,11 @@ public static class Cli
             await Console.Error.WriteLineAsync("error: " + (e as SandboxUnavailableException ?? e.InnerException)!.Message);
             return 3;
         }
+        catch (Exception e) when (e is JobStoreUnavailableException or JobQueueFullException || e.InnerException is JobStoreUnavailableException)
+        {
+            await Console.Error.WriteLineAsync("error: " + (e is JobQueueFullException or JobStoreUnavailableException ? e : e.InnerException!).Message);
+            return 5;
+        }
     }
 
     private static async Task<int> UnknownAsync(string command)
@@ -97,7 +105,13 @@ public static class Cli
         return 2;
     }
 
-    private static JobService Jobs(AgentHostOptions options) => new(new SqliteJobStore(options.DatabasePath));
+    private static JobService Jobs(AgentHostOptions options) => new(new SqliteJobStore(options.DatabasePath, limits: options.StoreLimits));
+
+    private static async Task<int> PrintTokenAsync(IConfiguration configuration, AgentHostOptions options, TextWriter @out)
+    {
+        await @out.WriteLineAsync(HostSettings.ApiOptions(configuration, options.DataDirectory).Token);
+        return 0;
+    }
 
     /// <summary>The host: workers (and, for serve, the HTTP API) over one store.</summary>
     internal static IHost BuildHost(IConfiguration configuration, AgentHostOptions options, bool withApi, LogLevel minimumLevel)
@@ -111,8 +125,9 @@ public static class Cli
         builder.Services.AddSingleton<JobService>();
         if (withApi)
         {
-            int port = HostSettings.Port(configuration);
-            builder.Services.AddHostedService(sp => new LoopbackApi(sp.GetRequiredService<JobService>(), port, sp.GetRequiredService<ILogger<LoopbackApi>>()));
+            var api = HostSettings.ApiOptions(configuration, options.DataDirectory);
+            builder.Services.AddHostedService(sp => new LoopbackApi(sp.GetRequiredService<JobService>(), api,
+                sp.GetRequiredService<AgentHostHealth>(), sp.GetRequiredService<ILogger<LoopbackApi>>()));
         }
         var host = builder.Build();
 
@@ -121,6 +136,7 @@ public static class Cli
         var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Mercury.AI.Agents.Host");
         if (sandbox.IsIsolated) log.LogInformation("Sandbox: {Description}", sandbox.Description);
         else log.LogWarning("Sandbox: {Description}", sandbox.Description);
+        _ = host.Services.GetRequiredService<IJobStore>(); // a damaged database is reported now, with how to recover
         _ = host.Services.GetRequiredService<IChatClient>();
         return host;
     }
@@ -129,7 +145,7 @@ public static class Cli
     {
         IHost host;
         try { host = BuildHost(configuration, options, withApi: true, LogLevel.Information); }
-        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or InvalidDataException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
         await host.RunAsync(cancellationToken);
         return 0;
     }
@@ -209,10 +225,11 @@ public static class Cli
         var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages); // check before building anything
         IHost host;
         try { host = BuildHost(configuration, options, withApi: false, LogLevel.Warning); }
-        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or InvalidDataException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
 
         var jobs = host.Services.GetRequiredService<JobService>();
         string id = await jobs.Store.EnqueueAsync(spec, cancellationToken);
+        options.OnlyJobId = id; // this process runs the job it submitted, never another job queued in the same folder
         await @out.WriteLineAsync($"job {id}: {T(spec.Name ?? "unnamed")} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };

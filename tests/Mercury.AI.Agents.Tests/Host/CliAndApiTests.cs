@@ -5,6 +5,7 @@ using Mercury.AI.Agents.Host;
 using Mercury.AI.Agents.Jobs;
 using Mercury.AI.Agents.Runners;
 using Mercury.AI.Agents.Storage;
+using Mercury.AI.Agents.Worker;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mercury.AI.Agents.Tests.Host;
@@ -136,14 +137,16 @@ public sealed class CliAndApiTests : IDisposable
     {
         var jobs = new JobService(new SqliteJobStore(_dir.Combine("jobs.db")));
         int port = HostProcess.FreePort();
-        var api = new LoopbackApi(jobs, port, NullLogger<LoopbackApi>.Instance);
+        const string token = "test-token-0123456789abcdef";
+        var api = new LoopbackApi(jobs, new LoopbackApiOptions { Port = port, Token = token }, new AgentHostHealth(), NullLogger<LoopbackApi>.Instance);
         await api.StartAsync(CancellationToken.None);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(api.Prefix) };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", token);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
 
-            var created = await http.PostAsync("jobs", new StringContent(File.ReadAllText(Path.Combine(SamplesFolder(), "javascript-roman-numerals.json"))));
+            var created = await http.PostAsync("jobs", new StringContent(File.ReadAllText(Path.Combine(SamplesFolder(), "javascript-roman-numerals.json")), System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             string id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
@@ -151,7 +154,7 @@ public sealed class CliAndApiTests : IDisposable
             Assert.Equal("queued", job.GetProperty("state").GetString());
             Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>($"jobs/{id}/iterations")).GetArrayLength());
 
-            var bad = await http.PostAsync("jobs", new StringContent("""{"language":"cobol"}"""));
+            var bad = await http.PostAsync("jobs", new StringContent("""{"language":"cobol"}""", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains("errors", await bad.Content.ReadAsStringAsync());
 
@@ -163,6 +166,7 @@ public sealed class CliAndApiTests : IDisposable
         finally
         {
             await api.StopAsync(CancellationToken.None);
+            await api.DisposeAsync();
         }
     }
 
