@@ -21,11 +21,12 @@ internal static class FimCompletionsEndpoint
             string model, prefix, suffix;
             bool stream;
             InfillOptions infill;
+            // Admitted before the body is read: a request the server has no room for costs no memory (429 at once).
+            using var lease = await gate.EnterAsync(ct);
             using (var body = await RequestBody.ReadJsonAsync(http.Request, options.MaxRequestBodyBytes, ct))
                 (model, prefix, suffix, stream, infill) = Parse(body.RootElement, options.MaxOutputTokens);
             var diffusion = host.GetClient(model).GetService<DiffusionChatClient>()
                 ?? throw new OpenAIError(501, "This server's chat client is not a diffusion model; fill-in-the-middle needs one.", type: "server_error", code: "fim_unsupported");
-            using var lease = await gate.EnterAsync(ct);
             string id = "cmpl-" + Guid.NewGuid().ToString("N")[..24];
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var tokenizer = diffusion.GetService<HuggingFaceTokenizer>();
@@ -69,9 +70,7 @@ internal static class FimCompletionsEndpoint
             MaxMiddleTokens = max,
             Temperature = ChatCompletionRequest.Number(body, "temperature", 0, 2),
             Seed = ChatCompletionRequest.Long(body, "seed"),
-            StopSequences = body.TryGetProperty("stop", out var stop) && stop.ValueKind == JsonValueKind.String ? [stop.GetString()!]
-                : stop.ValueKind == JsonValueKind.Array ? stop.EnumerateArray().Select(x => x.ValueKind == JsonValueKind.String ? x.GetString()! : throw OpenAIError.Invalid("stop must hold strings.", "stop")).ToList()
-                : null,
+            StopSequences = ChatCompletionRequest.Stop(body)?.ToList(), // an object or a number is refused, not ignored
             Diffusion = DiffusionChatOptions.From(knobs),
         };
         return (model, p.GetString()!, suffix, ChatCompletionRequest.Bool(body, "stream") ?? false, options);
