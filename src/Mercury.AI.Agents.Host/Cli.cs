@@ -109,7 +109,14 @@ public static class Cli
 
     private static async Task<int> PrintTokenAsync(IConfiguration configuration, AgentHostOptions options, TextWriter @out)
     {
-        await @out.WriteLineAsync(HostSettings.ApiOptions(configuration, options.DataDirectory).Token);
+        string token;
+        try { token = HostSettings.ApiOptions(configuration, options.DataDirectory).Token; }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 3;
+        }
+        await @out.WriteLineAsync(token);
         return 0;
     }
 
