@@ -153,7 +153,12 @@ public static class Cli
         IHost host;
         try { host = BuildHost(configuration, options, withApi: true, LogLevel.Information); }
         catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or InvalidDataException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
-        await host.RunAsync(cancellationToken);
+        try { await host.RunAsync(cancellationToken); }
+        catch (IOException e) // Kestrel: the port is taken
+        {
+            await Console.Error.WriteLineAsync($"error: the HTTP API cannot listen on 127.0.0.1:{HostSettings.Port(configuration)} ({e.Message}); choose another with --port.");
+            return 3;
+        }
         return 0;
     }
 
