@@ -40,7 +40,8 @@ public sealed class CorruptStoreTests : IDisposable
     {
         var store = new BrokenStore();
         var health = new AgentHostHealth();
-        var options = new AgentHostOptions { DataDirectory = _dir.Path, PollInterval = TimeSpan.FromMilliseconds(50) };
+        // One worker loop, so the count below is one loop's polls (two loops would sit at the bound's edge).
+        var options = new AgentHostOptions { DataDirectory = _dir.Path, PollInterval = TimeSpan.FromMilliseconds(50), MaxConcurrentJobs = 1 };
         var runners = Mercury.AI.Agents.Runners.LanguageRunners.CreateDefault(Mercury.AI.Agents.Sandbox.SandboxFactory.Create(new()));
         var worker = new JobWorker(store, new Mercury.AI.Agents.Agent.AgentLoop(new Mercury.AI.Agents.Agent.AgentCoder(new ScriptedChatClient()), runners), options);
         var service = new JobProcessingService(worker, options, health, NullLogger<JobProcessingService>.Instance);
@@ -51,13 +52,14 @@ public sealed class CorruptStoreTests : IDisposable
         try
         {
             await Task.Delay(1500);
+            int fetches = store.Fetches;
             Assert.False(health.IsHealthy);
             using var http = new HttpClient { BaseAddress = new Uri(api.Prefix) };
             using var response = await http.GetAsync("health");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
             Assert.Contains("is damaged", await response.Content.ReadAsStringAsync());
-            // Polling every 50 ms would be ~30 attempts in 1.5 s; the pause doubles instead.
-            Assert.InRange(store.Fetches, 1, 10);
+            // Polling every 50 ms would be ~30 attempts in 1.5 s; the pause doubles instead (~5).
+            Assert.InRange(fetches, 1, 10);
         }
         finally
         {
