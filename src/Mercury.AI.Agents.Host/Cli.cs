@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Mercury.AI.Agents.Host;
 
-/// <summary>The mercury-agents command line. Exit codes: 0 ok/succeeded, 1 job failed, 2 bad input, 3 host cannot run code, 4 job cancelled or errored.</summary>
+/// <summary>The mercury-agents command line. Exit codes: 0 ok/succeeded, 1 job failed, 2 bad input, 3 host cannot run code,
+/// 4 job cancelled or errored, 5 the job store cannot be used (damaged database, full disk, unreachable server) or its queue is full.</summary>
 public static partial class Cli
 {
     public const string Usage = """
@@ -28,6 +29,7 @@ public static partial class Cli
           cancel <id>           cancel a queued job, or stop a running one (its sandbox is killed)
           status                the hosts sharing the store (last heartbeat, jobs held) and the jobs by state
           bench-store           the store's capacity in a scratch schema/file: --jobs N empty jobs, --claimers K
+          token                 print the HTTP API's bearer token (<data>/api-token, made at first use, owner-only)
 
         options:
           --data <dir>              data folder (jobs.db, artifacts/); default $MERCURY_AGENTS_DATA or ~/.local/share/mercury-agents
@@ -83,10 +85,12 @@ public static partial class Cli
         }
 
         if (!Commands.Contains(command)) return await UnknownAsync(command);
+        if (command == "token") return await PrintTokenAsync(configuration, options, @out); // needs no store
 
         IJobStore store;
         try { store = await JobStores.OpenAsync(configuration, options, cancellationToken); }
         catch (ArgumentException e) { await Console.Error.WriteLineAsync("error: " + e.Message); return 2; }
+        catch (JobStoreUnavailableException e) { await Console.Error.WriteLineAsync("error: " + e.Message); return 5; }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             await Console.Error.WriteLineAsync($"error: cannot open the job store {JobStores.Describe(configuration, options)}: {e.Message}");
@@ -110,7 +114,7 @@ public static partial class Cli
         }
         catch (JobSpecException e)
         {
-            await Console.Error.WriteLineAsync(e.Message);
+            await Console.Error.WriteLineAsync(T(e.Message));
             return 2;
         }
         catch (Exception e) when (e is SandboxUnavailableException || e.InnerException is SandboxUnavailableException)
@@ -118,18 +122,36 @@ public static partial class Cli
             await Console.Error.WriteLineAsync("error: " + (e as SandboxUnavailableException ?? e.InnerException)!.Message);
             return 3;
         }
+        catch (Exception e) when (e is JobStoreUnavailableException or JobQueueFullException || e.InnerException is JobStoreUnavailableException)
+        {
+            await Console.Error.WriteLineAsync("error: " + (e is JobQueueFullException or JobStoreUnavailableException ? e : e.InnerException!).Message);
+            return 5;
+        }
         finally
         {
             if (store is IAsyncDisposable disposable) await disposable.DisposeAsync();
         }
     }
 
-    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status", "bench-store"];
+    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status", "bench-store", "token"];
 
     private static async Task<int> UnknownAsync(string command)
     {
-        await Console.Error.WriteLineAsync($"unknown command '{command}'. See mercury-agents --help.");
+        await Console.Error.WriteLineAsync($"unknown command '{T(command)}'. See mercury-agents --help.");
         return 2;
+    }
+
+    private static async Task<int> PrintTokenAsync(IConfiguration configuration, AgentHostOptions options, TextWriter @out)
+    {
+        string token;
+        try { token = HostSettings.ApiOptions(configuration, options.DataDirectory).Token; }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync("error: " + e.Message);
+            return 3;
+        }
+        await @out.WriteLineAsync(token);
+        return 0;
     }
 
     /// <summary>The host: workers (and, for serve, the HTTP API) over one store.</summary>
@@ -146,8 +168,9 @@ public static partial class Cli
         builder.Services.AddSingleton<JobService>();
         if (withApi)
         {
-            int port = HostSettings.Port(configuration);
-            builder.Services.AddHostedService(sp => new LoopbackApi(sp.GetRequiredService<JobService>(), port, sp.GetRequiredService<ILogger<LoopbackApi>>()));
+            var api = HostSettings.ApiOptions(configuration, options.DataDirectory);
+            builder.Services.AddHostedService(sp => new LoopbackApi(sp.GetRequiredService<JobService>(), api,
+                sp.GetRequiredService<AgentHostHealth>(), sp.GetRequiredService<ILogger<LoopbackApi>>()));
         }
         var host = builder.Build();
 
@@ -164,8 +187,13 @@ public static partial class Cli
     {
         IHost host;
         try { host = BuildHost(configuration, options, store, withApi: true, LogLevel.Information); }
-        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
-        await host.RunAsync(cancellationToken);
+        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or InvalidDataException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        try { await host.RunAsync(cancellationToken); }
+        catch (IOException e) // Kestrel: the port is taken
+        {
+            await Console.Error.WriteLineAsync($"error: the HTTP API cannot listen on 127.0.0.1:{HostSettings.Port(configuration)} ({e.Message}); choose another with --port.");
+            return 3;
+        }
         return 0;
     }
 
@@ -190,34 +218,34 @@ public static partial class Cli
         if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(jobs, LoopbackApi.Json)); return 0; }
         await @out.WriteLineAsync($"{"id",-20} {"state",-10} {"language",-10} {"created (UTC)",-19}  name / summary");
         foreach (var j in jobs)
-            await @out.WriteLineAsync($"{j.Id,-20} {j.State,-10} {j.Language,-10} {j.CreatedAt:yyyy-MM-dd HH:mm:ss}  {j.Name}{(j.Summary is null ? "" : " — " + j.Summary)}");
+            await @out.WriteLineAsync($"{j.Id,-20} {j.State,-10} {j.Language,-10} {j.CreatedAt:yyyy-MM-dd HH:mm:ss}  {T(j.Name)}{(j.Summary is null ? "" : " — " + T(j.Summary))}");
         return 0;
     }
 
     private static async Task<int> ShowAsync(string id, JobService jobs, AgentHostOptions options, bool json, TextWriter @out, CancellationToken cancellationToken)
     {
         var job = await jobs.GetAsync(id, cancellationToken);
-        if (job is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
+        if (job is null) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
         var iterations = await jobs.IterationsAsync(id, cancellationToken);
         if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(new { job, iterations }, LoopbackApi.Json)); return 0; }
-        await @out.WriteLineAsync($"job {job.Id} ({job.Name ?? "unnamed"}, {job.Language}): {job.State}{(job.Summary is null ? "" : " — " + job.Summary)}");
+        await @out.WriteLineAsync($"job {job.Id} ({T(job.Name ?? "unnamed")}, {job.Language}): {job.State}{(job.Summary is null ? "" : " — " + T(job.Summary))}");
         await @out.WriteLineAsync($"created {job.CreatedAt:u}, claimed {job.Claims} time(s), artifacts in {options.ArtifactsDirectory(job.Id)}");
         foreach (var it in iterations) await @out.WriteLineAsync("  " + it.OneLine());
         var best = iterations.FirstOrDefault(i => i.Number == job.BestIteration) ?? iterations.OrderByDescending(i => i.Passed).ThenByDescending(i => i.TestsPassed + i.HiddenPassed).FirstOrDefault();
-        if (best is not null) await @out.WriteLineAsync($"\nbest candidate (iteration {best.Number}):\n{best.Code}");
+        if (best is not null) await @out.WriteLineAsync($"\nbest candidate (iteration {best.Number}):\n{T(best.Code)}");
         return 0;
     }
 
     private static async Task<int> LogsAsync(string id, JobService jobs, TextWriter @out, CancellationToken cancellationToken)
     {
-        if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {id}"); return 2; }
+        if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
         foreach (var it in await jobs.Store.GetIterationsAsync(id, cancellationToken))
         {
             await @out.WriteLineAsync($"===== {IterationView.From(it).OneLine()} =====");
-            await @out.WriteLineAsync("--- prompt ---\n" + it.Prompt.TrimEnd());
-            await @out.WriteLineAsync("--- reply ---\n" + it.Reply.TrimEnd());
-            await @out.WriteLineAsync("--- test output ---\n" + it.TestOutput.TrimEnd());
-            await @out.WriteLineAsync("--- feedback ---\n" + it.Feedback.TrimEnd() + "\n");
+            await @out.WriteLineAsync("--- prompt ---\n" + T(it.Prompt.TrimEnd()));
+            await @out.WriteLineAsync("--- reply ---\n" + T(it.Reply.TrimEnd()));
+            await @out.WriteLineAsync("--- test output ---\n" + T(it.TestOutput.TrimEnd()));
+            await @out.WriteLineAsync("--- feedback ---\n" + T(it.Feedback.TrimEnd()) + "\n");
         }
         return 0;
     }
@@ -227,10 +255,10 @@ public static partial class Cli
         var result = await jobs.Store.CancelAsync(id, cancellationToken);
         await @out.WriteLineAsync(result switch
         {
-            CancelResult.Cancelled => $"{id}: cancelled (it had not started)",
-            CancelResult.CancelRequested => $"{id}: cancel requested; the host stops it within a heartbeat",
-            CancelResult.AlreadyFinished => $"{id}: already finished",
-            _ => $"no job {id}",
+            CancelResult.Cancelled => $"{T(id)}: cancelled (it had not started)",
+            CancelResult.CancelRequested => $"{T(id)}: cancel requested; the host stops it within a heartbeat",
+            CancelResult.AlreadyFinished => $"{T(id)}: already finished",
+            _ => $"no job {T(id)}",
         });
         return result == CancelResult.NotFound ? 2 : 0;
     }
@@ -242,11 +270,12 @@ public static partial class Cli
         var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages); // check before building anything
         IHost host;
         try { host = BuildHost(configuration, options, store, withApi: false, LogLevel.Warning); }
-        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
+        catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or InvalidDataException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
 
         var jobs = host.Services.GetRequiredService<JobService>();
         string id = await jobs.Store.EnqueueAsync(spec, cancellationToken);
-        await @out.WriteLineAsync($"job {id}: {spec.Name ?? "unnamed"} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
+        options.OnlyJobId = id; // this process runs the job it submitted, never another job queued in the same store
+        await @out.WriteLineAsync($"job {id}: {T(spec.Name ?? "unnamed")} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         await host.StartAsync(stop.Token);
@@ -263,7 +292,7 @@ public static partial class Cli
                 {
                     if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
                     await @out.WriteLineAsync(it.OneLine());
-                    if (!it.Passed) await @out.WriteLineAsync("    " + Gist(it.Feedback).Replace("\n", "\n    "));
+                    if (!it.Passed) await @out.WriteLineAsync("    " + T(Gist(it.Feedback)).Replace("\n", "\n    "));
                 }
                 shown = iterations.Count;
                 view = await jobs.GetAsync(id, CancellationToken.None);
@@ -279,15 +308,18 @@ public static partial class Cli
         }
         if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
         view = await jobs.GetAsync(id, CancellationToken.None);
-        await @out.WriteLineAsync($"job {id}: {view?.State} — {view?.Summary}");
+        await @out.WriteLineAsync($"job {id}: {view?.State} — {T(view?.Summary)}");
         await @out.WriteLineAsync($"artifacts: {options.ArtifactsDirectory(id)}");
         if (view?.BestIteration is { } bestNumber)
         {
             var best = (await jobs.IterationsAsync(id, CancellationToken.None)).First(i => i.Number == bestNumber);
-            await @out.WriteLineAsync($"\nbest candidate (iteration {bestNumber}):\n{best.Code}");
+            await @out.WriteLineAsync($"\nbest candidate (iteration {bestNumber}):\n{T(best.Code)}");
         }
         return view?.State switch { "succeeded" => 0, "failed" => 1, "queued" => 4, _ => 4 };
     }
+
+    /// <summary>Untrusted text (model output, test output, names) made safe to print to a terminal.</summary>
+    private static string T(string? text) => TerminalText.Sanitize(text);
 
     /// <summary>The lines of a feedback that say what failed: the count, the failing tests and their assertions.</summary>
     internal static string Gist(string feedback)

@@ -83,12 +83,24 @@ internal static class HostSettings
         AllowUnsafeNoIsolation = string.Equals(c["Agents:Sandbox:AllowUnsafeNoIsolation"], "true", StringComparison.OrdinalIgnoreCase),
     };
 
-    public static HtmlRunnerOptions HtmlOptions(IConfiguration c) => new()
+    public static HtmlRunnerOptions HtmlOptions(IConfiguration c)
     {
-        ChromiumPath = c["Agents:Html:ChromiumPath"] ?? "/usr/bin/chromium",
-    };
+        var options = new HtmlRunnerOptions();
+        if (c["Agents:Html:ChromiumPath"] is { } path) options.ChromiumPath = path;
+        return options;
+    }
 
     public static int Port(IConfiguration c) => Int(c, "Agents:Port") ?? DefaultPort;
+
+    /// <summary>The API's settings; the token is Agents:Api:Token (or $MERCURY_AGENTS_TOKEN), else the data folder's api-token file.</summary>
+    public static LoopbackApiOptions ApiOptions(IConfiguration c, string dataDirectory) => new()
+    {
+        Port = Port(c),
+        Token = ApiToken.Resolve(c["Agents:Api:Token"] ?? Environment.GetEnvironmentVariable("MERCURY_AGENTS_TOKEN"), dataDirectory),
+        BodyTimeout = TimeSpan.FromSeconds(Int(c, "Agents:Api:BodyTimeoutSeconds") ?? 10),
+        SubmitsPerMinute = Int(c, "Agents:Api:SubmitsPerMinute") ?? 30,
+        SubmitBurst = Int(c, "Agents:Api:SubmitBurst") ?? 10,
+    };
 
     private static int? Int(IConfiguration c, string key) =>
         c[key] is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : null;

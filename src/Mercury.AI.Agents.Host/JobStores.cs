@@ -15,15 +15,16 @@ namespace Mercury.AI.Agents.Host;
 /// </summary>
 public static class JobStores
 {
-    /// <summary>Opens the store; PostgreSQL is connected (with retries) and migrated before this returns.</summary>
+    /// <summary>Opens the store; PostgreSQL is connected (with retries) and migrated before this returns. A store that
+    /// cannot be used (a damaged file, a server that stays unreachable) throws <see cref="JobStoreUnavailableException"/>.</summary>
     public static async Task<IJobStore> OpenAsync(IConfiguration configuration, AgentHostOptions options, CancellationToken cancellationToken = default)
     {
         string? store = configuration["Agents:Store"];
-        if (store is null or "" or "sqlite") return new SqliteJobStore(options.DatabasePath);
-        if (store.StartsWith("sqlite:", StringComparison.Ordinal)) return new SqliteJobStore(store["sqlite:".Length..]);
+        if (store is null or "" or "sqlite") return new SqliteJobStore(options.DatabasePath, limits: options.StoreLimits);
+        if (store.StartsWith("sqlite:", StringComparison.Ordinal)) return new SqliteJobStore(store["sqlite:".Length..], limits: options.StoreLimits);
         if (!IsPostgres(store))
             throw new ArgumentException($"--store '{PostgresJobStoreOptions.Redact(store)}' is not a store: use sqlite, sqlite:<file>, postgres://user@host:port/database or an Npgsql connection string (Host=...;Database=...).");
-        var postgres = new PostgresJobStoreOptions { ConnectionString = store };
+        var postgres = new PostgresJobStoreOptions { ConnectionString = store, Limits = options.StoreLimits };
         if (configuration["Agents:Postgres:Schema"] is { } schema) postgres.Schema = schema;
         _ = postgres.ToNpgsqlConnectionString(); // a malformed URI is bad input (exit 2), not an unreachable server
         return await PostgresJobStore.OpenAsync(postgres, StoreLogger.Value.CreateLogger("Mercury.AI.Agents.PostgreSql"), cancellationToken).ConfigureAwait(false);

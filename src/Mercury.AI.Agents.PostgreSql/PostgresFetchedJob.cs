@@ -28,7 +28,7 @@ internal sealed class PostgresFetchedJob(PostgresJobStore store, JobRecord job, 
         return cancel is bool requested ? new HeartbeatResult(true, requested) : new HeartbeatResult(false, false);
     }, cancellationToken);
 
-    public Task AppendIterationAsync(IterationRecord it, CancellationToken cancellationToken = default) => store.Retry(async ct =>
+    public Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default) => store.Retry(async ct =>
     {
         await using var connection = await store.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -36,6 +36,11 @@ internal sealed class PostgresFetchedJob(PostgresJobStore store, JobRecord job, 
         if (await Sql.ExecuteAsync(connection, transaction, $"UPDATE jobs SET lease_expires_at = now() + @lease WHERE {Held}",
                 ct, Id, Gen, ("@lease", leaseDuration)).ConfigureAwait(false) != 1)
             throw new LeaseLostException(Job.Id);
+        // The output cap counts the job's other iterations, so a retry caps this one exactly as its first try did.
+        long storedBefore = Convert.ToInt64(await Sql.ScalarAsync(connection, transaction,
+            $"SELECT {StoreRows.StoredCharsSql} FROM iterations WHERE job_id = @id AND number <> @number",
+            ct, Id, ("@number", iteration.Number)).ConfigureAwait(false));
+        var it = store.Limits.Cap(iteration, storedBefore);
         int inserted = await Sql.ExecuteAsync(connection, transaction, $"""
             INSERT INTO iterations (job_id, {StoreRows.IterationColumns}) VALUES ({StoreRows.IterationValues("@")})
             ON CONFLICT (job_id, number) DO NOTHING

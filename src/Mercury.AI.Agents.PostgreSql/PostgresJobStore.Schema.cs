@@ -62,6 +62,10 @@ public sealed partial class PostgresJobStore
             last_heartbeat timestamptz NOT NULL DEFAULT now()
         );
         """,
+        // 2: the poison-job limit (JobStoreLimits.MaxExpiredLeases): how many times a holder's lease ran out.
+        """
+        ALTER TABLE jobs ADD COLUMN expired_leases integer NOT NULL DEFAULT 0;
+        """,
     ];
 
     public static int SchemaVersion => Migrations.Length;

@@ -14,7 +14,9 @@ namespace Mercury.AI.Agents.PostgreSql;
 /// <c>SELECT … FOR UPDATE SKIP LOCKED</c>, so concurrent hosts never wait on each other's candidate row; leases are
 /// measured on the database clock (<c>now()</c>), so host clocks do not matter; every write of a claim is fenced by
 /// its lease generation. Each operation is retried on connection loss (<see cref="PostgresRetry"/>) and is written so
-/// that running it again after an unknown outcome neither loses nor duplicates anything.
+/// that running it again after an unknown outcome neither loses nor duplicates anything. It enforces
+/// <see cref="PostgresJobStoreOptions.Limits"/> as the SQLite store does, and a server it cannot use (unreachable past the
+/// retries, refusing the login, out of disk) surfaces as <see cref="JobStoreUnavailableException"/> saying what to check.
 /// Create it with <see cref="OpenAsync"/>, which brings the schema up to date.
 /// </summary>
 public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncDisposable
@@ -30,11 +32,14 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
         _schema = options.Schema;
         _dataSource = NpgsqlDataSource.Create(options.ToNpgsqlConnectionString());
         _retry = PostgresRetry.Create(options, logger);
+        Limits = options.Limits;
         Description = $"PostgreSQL {PostgresJobStoreOptions.Redact(options.ConnectionString)} (schema {options.Schema})";
     }
 
     /// <summary>Where the jobs are, for logs and `status` (no password).</summary>
     public string Description { get; }
+
+    public JobStoreLimits Limits { get; }
 
     /// <summary>Connects (with retries) and migrates the schema to <see cref="SchemaVersion"/>.</summary>
     public static async Task<PostgresJobStore> OpenAsync(PostgresJobStoreOptions options, ILogger? logger = null, CancellationToken cancellationToken = default)
@@ -44,8 +49,12 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
         return store;
     }
 
-    internal Task<T> Retry<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken) =>
-        _retry.ExecuteAsync(async ct => await operation(ct).ConfigureAwait(false), cancellationToken).AsTask();
+    /// <summary>Runs an operation with retries; a server that stays unusable becomes <see cref="JobStoreUnavailableException"/>.</summary>
+    internal async Task<T> Retry<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try { return await _retry.ExecuteAsync(async ct => await operation(ct).ConfigureAwait(false), cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (PostgresRetry.Unavailable(e, Description) is { } unavailable) { throw unavailable; }
+    }
 
     internal async Task<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -61,15 +70,29 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
         return Retry(async ct =>
         {
             await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
-            await Sql.ExecuteAsync(connection, null, """
+            await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            // Enqueues take turns (a lock per schema, to the commit), so concurrent hosts cannot overfill the queue.
+            await Sql.ExecuteAsync(connection, transaction, "SELECT pg_advisory_xact_lock(hashtext('mercury_agents_enqueue:' || @schema))",
+                ct, ("@schema", _schema)).ConfigureAwait(false);
+            if (await Sql.ScalarAsync(connection, transaction, "SELECT 1 FROM jobs WHERE id = @id", ct, ("@id", id)).ConfigureAwait(false) is not null)
+                return id; // a retry whose first try committed
+            long queued = Convert.ToInt64(await Sql.ScalarAsync(connection, transaction, "SELECT COUNT(*) FROM jobs WHERE state = 'queued'", ct).ConfigureAwait(false));
+            if (queued >= Limits.MaxQueuedJobs) throw new JobQueueFullException(Limits.MaxQueuedJobs);
+            await Sql.ExecuteAsync(connection, transaction, """
                 INSERT INTO jobs (id, name, language, spec_json, state) VALUES (@id, @name, @language, @spec, 'queued')
-                ON CONFLICT (id) DO NOTHING
                 """, ct, ("@id", id), ("@name", spec.Name), ("@language", spec.Language.ToLowerInvariant()), ("@spec", json)).ConfigureAwait(false);
+            await transaction.CommitAsync(ct).ConfigureAwait(false);
             return id;
         }, cancellationToken);
     }
 
-    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default) =>
+        FetchAsync(workerId, leaseDuration, null, cancellationToken);
+
+    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, string jobId, CancellationToken cancellationToken = default) =>
+        FetchAsync(workerId, leaseDuration, jobId, cancellationToken);
+
+    private Task<IFetchedJob?> FetchAsync(string workerId, TimeSpan leaseDuration, string? onlyId, CancellationToken cancellationToken)
     {
         // The claim token names this claim across retries: if a try committed but its answer was lost, the next try
         // finds the job it already holds instead of claiming a second one and stranding the first until its lease ends.
@@ -87,18 +110,30 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
                 UPDATE jobs SET state = 'cancelled', finished_at = now(), summary = 'cancelled', lease_owner = NULL, lease_token = NULL
                 WHERE state = 'running' AND cancel_requested AND lease_expires_at < now()
                 """, ct).ConfigureAwait(false);
+            // A poison job: every worker that took it died before it finished. It is not handed out again.
+            await Sql.ExecuteAsync(connection, null, $"""
+                UPDATE jobs SET state = 'error', finished_at = now(), lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                                summary = {JobStoreLimits.PoisonSummarySql("expired_leases + 1")}
+                WHERE state = 'running' AND NOT cancel_requested AND lease_expires_at < now() AND expired_leases + 1 >= @max
+                """, ct, ("@max", Limits.MaxExpiredLeases)).ConfigureAwait(false);
 
             // One statement: lock the oldest claimable row that no other claimer has locked (SKIP LOCKED: claimers never
-            // queue behind each other), and start a new lease generation on it.
+            // queue behind each other), and start a new lease generation on it. Taking over a running job (its lease
+            // expired) counts towards the poison-job limit, and one at the limit is never taken (the statement above
+            // ends it; this guard covers a lease that ran out in between).
             var job = await ReadOneJobAsync(connection, $"""
                 UPDATE jobs j SET state = 'running', lease_owner = @owner, lease_token = @token,
+                                  expired_leases = j.expired_leases + CASE WHEN j.state = 'running' THEN 1 ELSE 0 END,
                                   lease_expires_at = now() + @lease, claims = j.claims + 1, started_at = COALESCE(j.started_at, now())
                 FROM (SELECT id FROM jobs
-                      WHERE NOT cancel_requested AND (state = 'queued' OR (state = 'running' AND lease_expires_at < now()))
+                      WHERE NOT cancel_requested
+                        AND (state = 'queued' OR (state = 'running' AND lease_expires_at < now() AND expired_leases + 1 < @max))
+                        {(onlyId is null ? "" : "AND id = @id")}
                       ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED) candidate
                 WHERE j.id = candidate.id
                 RETURNING {Prefixed("j.")}
-                """, ct, ("@owner", workerId), ("@token", token), ("@lease", leaseDuration)).ConfigureAwait(false);
+                """, ct, [("@owner", workerId), ("@token", token), ("@lease", leaseDuration), ("@max", Limits.MaxExpiredLeases),
+                    .. onlyId is null ? Array.Empty<(string, object?)>() : [("@id", onlyId)]]).ConfigureAwait(false);
             return job is null ? null : new PostgresFetchedJob(this, job, leaseDuration);
         }, cancellationToken);
     }

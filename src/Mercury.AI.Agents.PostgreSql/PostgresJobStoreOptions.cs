@@ -1,3 +1,4 @@
+using Mercury.AI.Agents.Storage;
 using Npgsql;
 
 namespace Mercury.AI.Agents.PostgreSql;
@@ -27,6 +28,9 @@ public sealed class PostgresJobStoreOptions
     /// could take it over (claims skip locked rows). Our transactions last milliseconds.
     /// </summary>
     public TimeSpan IdleInTransactionTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The bounds the store enforces (poison jobs, stored output, queue length), as on SQLite.</summary>
+    public JobStoreLimits Limits { get; set; } = JobStoreLimits.Default;
 
     /// <summary>True for the values that name PostgreSQL: a postgres:// or postgresql:// URI.</summary>
     public static bool IsPostgresUri(string value) =>

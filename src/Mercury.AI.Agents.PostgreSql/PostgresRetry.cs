@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Mercury.AI.Agents.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Polly;
@@ -32,6 +33,25 @@ internal static class PostgresRetry
             },
         })
         .Build();
+
+    /// <summary>
+    /// A failure that means the store cannot be used (not one operation's fault), with what to check; null for the
+    /// rest (a lost lease, a full queue, a bug), which callers handle themselves.
+    /// </summary>
+    public static JobStoreUnavailableException? Unavailable(Exception e, string store)
+    {
+        string? problem = e is PostgresException pg ? pg.SqlState switch
+        {
+            "28P01" or "28000" => "refuses the login; check the user and password (PGPASSWORD, ~/.pgpass or the URI)",
+            "3D000" => "has no such database; create it (createdb) or fix the URI",
+            "42501" => "refuses this user access to the schema; grant it (GRANT USAGE, CREATE ON SCHEMA ...)",
+            "25006" => "is read-only (a standby?); point --store at the primary",
+            "53100" => "is out of disk space; free space on the database server",
+            _ => null,
+        } : null;
+        if (problem is null && IsTransient(e)) problem = "cannot be reached (retried for a while); check that the server is running and reachable";
+        return problem is null ? null : new JobStoreUnavailableException($"The job store {store} {problem}. ({e.Message.TrimEnd('.')})", e);
+    }
 
     public static bool IsTransient(Exception e) => e switch
     {

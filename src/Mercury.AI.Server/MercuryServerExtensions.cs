@@ -42,7 +42,9 @@ public static class MercuryServerExtensions
     {
         var options = app.ServiceProvider.GetRequiredService<MercuryServerOptions>();
         var v1 = app.MapGroup("/v1");
+        v1.AddEndpointFilter(new BrowserRequestFilter(options)); // first: it answers CORS preflights, which carry no key
         if (options.ApiKey is { Length: > 0 } key) v1.AddEndpointFilter(new ApiKeyFilter(key));
+        v1.MapMethods("/{**path}", [HttpMethods.Options], () => Results.NoContent());
         v1.MapPost("/chat/completions", ChatCompletionsEndpoint.HandleAsync);
         v1.MapPost("/completions", FimCompletionsEndpoint.HandleCompletionsAsync);
         v1.MapPost("/fim/completions", FimCompletionsEndpoint.HandleAsync);

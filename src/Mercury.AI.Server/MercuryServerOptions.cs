@@ -19,6 +19,18 @@ public sealed class MercuryServerOptions
     /// <summary>When set, every <c>/v1</c> request needs <c>Authorization: Bearer &lt;key&gt;</c>. Health and the playground page stay open.</summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// Host names, besides the loopback ones, that <c>/v1</c> answers to when no <see cref="ApiKey"/> is set; others get
+    /// 403 (DNS rebinding). mercury-server adds the hosts of its --urls. "*" allows any name.
+    /// </summary>
+    public IList<string> AllowedHosts { get; set; } = [];
+
+    /// <summary>
+    /// Origins of web pages that may call <c>/v1</c> from a browser (CORS), besides the server's own page; requests from
+    /// other origins get 403. "*" allows every page on the web to use this server: only with an API key.
+    /// </summary>
+    public IList<string> AllowedOrigins { get; set; } = [];
+
     /// <summary>Largest request body accepted; larger ones get 413 before they are parsed.</summary>
     public long MaxRequestBodyBytes { get; set; } = 1 << 20;
 
@@ -40,5 +52,7 @@ public sealed class MercuryServerOptions
         if (MaxConcurrentRequests < 1) throw new ArgumentException($"MaxConcurrentRequests must be at least 1 (was {MaxConcurrentRequests}).");
         if (MaxQueuedRequests < 0) throw new ArgumentException($"MaxQueuedRequests must be at least 0 (was {MaxQueuedRequests}).");
         if (MaxOutputTokens < 1) throw new ArgumentException($"MaxOutputTokens must be at least 1 (was {MaxOutputTokens}).");
+        if (AllowedOrigins.Contains("*") && ApiKey is not { Length: > 0 })
+            throw new ArgumentException("AllowedOrigins '*' lets every web page use this server; it needs an API key.");
     }
 }

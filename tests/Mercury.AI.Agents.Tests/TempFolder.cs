@@ -15,6 +15,6 @@ internal sealed class TempFolder : IDisposable
 
     public void Dispose()
     {
-        try { Directory.Delete(Path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Mercury.AI.Agents.Worker.WorkFolders.Delete(Path);
     }
 }

@@ -65,16 +65,16 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
                 _logger.LogInformation("Fresh restart {Attempt} after {Count} failed iterations", attempt, done.Count);
             }
 
-            // The conversation of this attempt, rebuilt from what is stored (so a resumed job continues it).
+            // The conversation of this attempt, rebuilt from what is stored (so a resumed job continues it). The store caps
+            // long fields, so the first prompt (instruction and tests, possibly large) is rebuilt from the spec instead.
+            string initial = style == PromptStyle.Compact ? Prompts.CompactInitial(spec) : Prompts.Initial(spec, runner);
             var conversation = new List<ChatMessage>();
             foreach (var it in inAttempt)
             {
-                conversation.Add(new ChatMessage(ChatRole.User, it.Prompt));
+                conversation.Add(new ChatMessage(ChatRole.User, ReferenceEquals(it, inAttempt[0]) ? initial : it.Prompt));
                 conversation.Add(new ChatMessage(ChatRole.Assistant, it.Reply));
             }
-            string prompt = inAttempt.Count == 0
-                ? style == PromptStyle.Compact ? Prompts.CompactInitial(spec) : Prompts.Initial(spec, runner)
-                : inAttempt[^1].Feedback;
+            string prompt = inAttempt.Count == 0 ? initial : inAttempt[^1].Feedback;
             if (style == PromptStyle.Compact) conversation.Clear(); // one self-contained turn; no growing history
             conversation.Add(new ChatMessage(ChatRole.User, prompt));
 
@@ -188,6 +188,8 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         return new CoderRequest(maxOutputTokens, Seed: (long)(hash % int.MaxValue) + attempt, Temperature: (float)restartTemperature);
     }
 
+    private const int MaxArtifactChars = 64 * 1024;
+
     /// <summary>artifacts/iteration-NNN/: the code, the reply, the test output and any screenshot.</summary>
     private static async Task WriteArtifactsAsync(string root, ILanguageRunner runner, IterationRecord record,
         TestRunResult? visible, TestRunResult? hidden, CancellationToken cancellationToken)
@@ -196,10 +198,11 @@ public sealed class AgentLoop(ICoder coder, LanguageRunners runners, ILogger? lo
         Directory.CreateDirectory(dir);
         await File.WriteAllTextAsync(Path.Combine(dir, runner.SolutionFileName), record.Code, cancellationToken).ConfigureAwait(false);
         await File.WriteAllTextAsync(Path.Combine(dir, "reply.md"), record.Reply, cancellationToken).ConfigureAwait(false);
+        // Test output is capped like the store's fields: a flood of output is not worth keeping on disk in full.
         if (visible is not null)
-            await File.WriteAllTextAsync(Path.Combine(dir, "test-output.txt"), DescribeRun(visible), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(dir, "test-output.txt"), Prompts.HeadAndTail(DescribeRun(visible), MaxArtifactChars), cancellationToken).ConfigureAwait(false);
         if (hidden is not null) // kept for the operator; never shown to the model
-            await File.WriteAllTextAsync(Path.Combine(dir, "hidden-test-output.txt"), DescribeRun(hidden), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(dir, "hidden-test-output.txt"), Prompts.HeadAndTail(DescribeRun(hidden), MaxArtifactChars), cancellationToken).ConfigureAwait(false);
         foreach (var file in (visible?.Artifacts ?? []).Concat(hidden?.Artifacts ?? []))
             File.Copy(file, Path.Combine(dir, Path.GetFileName(file)), overwrite: true);
     }

@@ -27,6 +27,9 @@ public static class JobSpecParser
     public const int MaxInstructionChars = 32 * 1024;
     public const int MaxTestChars = 128 * 1024;
     public const int MaxTestFiles = 20;
+    public const int MaxTestNameBytes = 255;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -75,6 +78,9 @@ public static class JobSpecParser
         else if (spec.Instruction.Length > MaxInstructionChars) problems.Add($"instruction is {spec.Instruction.Length} characters; the limit is {MaxInstructionChars}");
         if (spec.Name is { Length: > 200 }) problems.Add("name is longer than 200 characters");
         if (spec.Tests is null || spec.Tests.Count == 0) problems.Add("tests: at least one visible test file is needed");
+        // An explicit JSON null replaces the default and would surface later as a NullReferenceException in the worker.
+        if (spec.HiddenTests is null) problems.Add("hiddenTests is null; leave it out for none, or give an array");
+        if (spec.Budget is null) problems.Add("budget is null; leave it out for the defaults, or give an object");
         CheckTests("tests", spec.Tests ?? [], problems);
         CheckTests("hiddenTests", spec.HiddenTests ?? [], problems);
         var b = spec.Budget ?? new JobBudget();
@@ -94,12 +100,25 @@ public static class JobSpecParser
         {
             var t = tests[i];
             if (t is null) { problems.Add($"{field}[{i}] is null"); continue; }
-            if (string.IsNullOrWhiteSpace(t.Name) || t.Name != Path.GetFileName(t.Name) || t.Name.StartsWith('.'))
-                problems.Add($"{field}[{i}].name must be a plain file name (got '{t.Name}')");
+            if (NameProblem(t.Name) is { } bad) problems.Add($"{field}[{i}].name {bad}");
             else if (!names.Add(t.Name)) problems.Add($"{field}[{i}].name '{t.Name}' is used twice");
             if (t.Content is null) problems.Add($"{field}[{i}].content is missing");
             else if (t.Content.Length > MaxTestChars) problems.Add($"{field}[{i}].content is {t.Content.Length} characters; the limit is {MaxTestChars}");
         }
+    }
+
+    /// <summary>Test names become file names in the sandbox: one path segment, printable, at most 255 UTF-8 bytes (NAME_MAX).</summary>
+    private static string? NameProblem(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name)) return "is missing";
+        if (name.Any(char.IsControl)) return "must not contain control characters (NUL, newline, escape, ...)";
+        int bytes;
+        try { bytes = StrictUtf8.GetByteCount(name); }
+        catch (EncoderFallbackException) { return "is not valid Unicode (a lone surrogate)"; }
+        if (bytes > MaxTestNameBytes) return $"is {bytes} bytes of UTF-8; a file name may have at most {MaxTestNameBytes}";
+        if (name != Path.GetFileName(name) || name.StartsWith('.'))
+            return $"must be a plain file name (got '{name}')";
+        return null;
     }
 
     private static void Range(string field, int value, int min, int max, List<string> problems)

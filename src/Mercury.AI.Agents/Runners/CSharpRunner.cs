@@ -7,10 +7,11 @@ namespace Mercury.AI.Agents.Runners;
 /// <summary>
 /// C# as a .NET 10 file-based program (<c>dotnet run app.cs</c>, Debug, so <c>Debug.Assert</c> counts). The tests are
 /// top-level statements; the solution is type declarations; both go into one app.cs with the using directives
-/// hoisted. The build runs inside the sandbox with no network: restore of a program without packages needs none
-/// (PublishAot is switched off so the ILCompiler package is not wanted). A test file passes when the program exits 0.
+/// hoisted (<see cref="CSharpTestProgram"/>). The build runs inside the sandbox with no network: restore of a program
+/// without packages needs none (PublishAot is switched off so the ILCompiler package is not wanted). A test file passes
+/// when its program exits 0 after printing the run's secret at the end of the test statements.
 /// </summary>
-public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
+public sealed class CSharpRunner(ISandbox sandbox) : ILanguageRunner
 {
     public string Language => "csharp";
     public string SolutionFileName => "Solution.cs";
@@ -27,6 +28,10 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
         AddressSpaceBytes = null, // the .NET GC reserves far more address space than it uses
         MaxProcesses = 1024,      // MSBuild and Roslyn are thread-heavy; RLIMIT_NPROC counts threads
         MaxFileSizeBytes = 64L << 20,
+        MaxOpenFiles = 4096,      // MSBuild holds many assemblies and files open
+        MemoryBytes = 3L << 30,   // SDK, MSBuild and Roslyn in one run
+        WorkspaceBytes = 256L << 20, // DOTNET_CLI_HOME and the (empty) NuGet cache
+        TmpBytes = 512L << 20,    // the build's obj/ and bin/ of a file-based program
     };
 
     public async Task<TestRunResult> RunAsync(string solution, IReadOnlyList<TestFile> tests, string workDirectory, CancellationToken cancellationToken = default)
@@ -39,24 +44,35 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
         int index = 0;
         foreach (var test in tests)
         {
+            if (CSharpTestProgram.Refusal(solution, test.Content) is { } refusal)
+            {
+                results.Add(new TestCaseResult(test.Name, false, refusal));
+                exits.Add("not built");
+                continue;
+            }
             // One program per test file, so one failing Debug.Assert does not hide the others.
             string workspace = Path.Combine(workDirectory, $"workspace{index++}");
             Directory.CreateDirectory(workspace);
-            await File.WriteAllTextAsync(Path.Combine(workspace, "app.cs"), ComposeProgram(solution, test.Content), cancellationToken).ConfigureAwait(false);
+            await File.WriteAllTextAsync(Path.Combine(workspace, "app.cs"), CSharpTestProgram.Compose(solution, test.Content), cancellationToken).ConfigureAwait(false);
             await File.WriteAllTextAsync(Path.Combine(workspace, "nuget.config"), OfflineNuGetConfig, cancellationToken).ConfigureAwait(false);
+            string secret = HarnessRunner.NewSecret();
             var run = await sandbox.RunAsync(new SandboxRequest(["/usr/bin/dotnet", "run", "app.cs"], workspace)
             {
                 Limits = BuildAndRunLimits,
                 // The sandbox's /etc allow-list is enough; with no readable /etc at all the SDK hangs in restore.
                 Environment = DotnetEnvironment,
+                StandardInput = secret + "\n",
             }, cancellationToken).ConfigureAwait(false);
-            run = run with { Stderr = WithoutSdkNoise(run.Stderr), Stdout = WithoutSdkNoise(run.Stdout) };
+            string proof = CSharpTestProgram.DoneMarker + secret + "@@";
+            bool completed = run.Stdout.Contains(proof, StringComparison.Ordinal);
+            run = run with { Stderr = WithoutSdkNoise(run.Stderr), Stdout = WithoutSdkNoise(run.Stdout.Replace(proof, "", StringComparison.Ordinal)) };
             duration += run.Duration;
             stdout.Append(run.Stdout);
             stderr.Append(run.Stderr);
             exits.Add(run.Describe());
-            results.Add(run.Succeeded
-                ? new TestCaseResult(test.Name, true)
+            results.Add(run.Succeeded && completed ? new TestCaseResult(test.Name, true)
+                : run.Succeeded ? new TestCaseResult(test.Name, false,
+                    "The test program exited 0 before its last statement ran (the solution ended the process early, e.g. Environment.Exit).")
                 : new TestCaseResult(test.Name, false, FailureMessage(run)));
         }
         return new TestRunResult
@@ -85,35 +101,6 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
     private const string OfflineNuGetConfig =
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<configuration><packageSources><clear /></packageSources></configuration>\n";
 
-    /// <summary>app.cs = directives, hoisted usings, the test's top-level statements, then the solution's types.</summary>
-    internal static string ComposeProgram(string solution, string tests)
-    {
-        var usings = new List<string> { "using System;", "using System.Collections.Generic;", "using System.Diagnostics;", "using System.Linq;" };
-        string testBody = HoistUsings(tests, usings);
-        string solutionBody = HoistUsings(solution, usings);
-        var sb = new StringBuilder();
-        sb.AppendLine("#:property PublishAot=false");
-        sb.AppendLine("#:property Nullable=disable");
-        sb.AppendLine("#:property TreatWarningsAsErrors=false");
-        foreach (var u in usings.Distinct(StringComparer.Ordinal)) sb.AppendLine(u);
-        sb.AppendLine("// ---- tests ----");
-        sb.AppendLine(testBody);
-        sb.AppendLine("// ---- solution ----");
-        sb.AppendLine(solutionBody);
-        return sb.ToString();
-    }
-
-    private static string HoistUsings(string code, List<string> usings)
-    {
-        var kept = new StringBuilder();
-        foreach (var line in code.Replace("\r\n", "\n").Split('\n'))
-        {
-            if (UsingDirective().IsMatch(line)) usings.Add(line.Trim());
-            else if (!line.TrimStart().StartsWith("#:", StringComparison.Ordinal)) kept.AppendLine(line);
-        }
-        return kept.ToString();
-    }
-
     // Printed by the SDK when it cannot check workload manifests online; says nothing about the candidate.
     private static string WithoutSdkNoise(string text) =>
         string.Join('\n', text.Split('\n').Where(l => !l.Contains("An issue was encountered verifying workloads", StringComparison.Ordinal)));
@@ -126,7 +113,4 @@ public sealed partial class CSharpRunner(ISandbox sandbox) : ILanguageRunner
         string tail = string.Join('\n', run.Stderr.Split('\n').TakeLast(30));
         return $"{run.Describe()}\n{tail}".Trim();
     }
-
-    [GeneratedRegex(@"^\s*using\s+(static\s+)?[\w.]+(\s*=\s*[\w.<>, ]+)?\s*;\s*$")]
-    private static partial Regex UsingDirective();
 }

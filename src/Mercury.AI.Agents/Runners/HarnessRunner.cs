@@ -5,12 +5,17 @@ using Mercury.AI.Agents.Sandbox;
 namespace Mercury.AI.Agents.Runners;
 
 /// <summary>
-/// Shared shape of the script runners: solution, tests and a harness go into a read-only inputs folder, the harness
-/// runs in the sandbox and prints one line "marker + JSON results". A random marker per run means a result line
-/// printed by the solution itself is not taken for the harness's.
+/// Shared shape of the script runners. The harness, the solution and the tests go into separate read-only folders
+/// under /inputs (so a test named like the solution or the harness replaces neither), the harness runs in the sandbox
+/// and prints one line "marker + secret + JSON results". The secret is new for every run and reaches the harness on
+/// its standard input, which it reads and closes before it loads the solution: it is in no argv, environment variable
+/// or file the candidate can read, so a result line printed by the candidate is not taken for the harness's. A run
+/// with no result line, or with zero results, is a failure.
 /// </summary>
 public abstract class HarnessRunner(ISandbox sandbox) : ILanguageRunner
 {
+    internal const string ResultMarker = "@@MERCURY-RESULT-";
+
     public abstract string Language { get; }
     public abstract string SolutionFileName { get; }
     public abstract IReadOnlyList<string> FenceTags { get; }
@@ -20,8 +25,8 @@ public abstract class HarnessRunner(ISandbox sandbox) : ILanguageRunner
 
     protected virtual SandboxLimits Limits => new() { WallClock = TimeSpan.FromSeconds(20), CpuSeconds = 15 };
 
-    /// <summary>argv inside the sandbox, given the harness, marker, solution and test paths (all under /inputs).</summary>
-    protected abstract IReadOnlyList<string> Command(string harness, string marker, string solution, IReadOnlyList<string> tests);
+    /// <summary>argv inside the sandbox, given the harness, solution and test paths (all under /inputs).</summary>
+    protected abstract IReadOnlyList<string> Command(string harness, string solution, IReadOnlyList<string> tests);
 
     protected virtual IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>();
 
@@ -29,24 +34,34 @@ public abstract class HarnessRunner(ISandbox sandbox) : ILanguageRunner
     {
         string inputs = Path.Combine(workDirectory, "inputs");
         string workspace = Path.Combine(workDirectory, "workspace");
-        Directory.CreateDirectory(inputs);
         Directory.CreateDirectory(workspace);
 
         string harnessName = Path.GetFileName(HarnessResource);
-        await File.WriteAllTextAsync(Path.Combine(inputs, harnessName), ReadResource(HarnessResource), cancellationToken).ConfigureAwait(false);
-        await File.WriteAllTextAsync(Path.Combine(inputs, SolutionFileName), solution, cancellationToken).ConfigureAwait(false);
+        await WriteInputAsync(inputs, "harness", harnessName, ReadResource(HarnessResource), cancellationToken).ConfigureAwait(false);
+        await WriteInputAsync(inputs, "solution", SolutionFileName, solution, cancellationToken).ConfigureAwait(false);
         var testPaths = new List<string>();
         foreach (var test in tests)
         {
             string name = SafeFileName(test.Name);
-            await File.WriteAllTextAsync(Path.Combine(inputs, name), test.Content, cancellationToken).ConfigureAwait(false);
-            testPaths.Add($"{SandboxPaths.Inputs}/{name}");
+            await WriteInputAsync(inputs, "tests", name, test.Content, cancellationToken).ConfigureAwait(false);
+            testPaths.Add($"{SandboxPaths.Inputs}/tests/{name}");
         }
 
-        string marker = "@@MERCURY-RESULT-" + Guid.NewGuid().ToString("N") + "@@";
-        var command = Command($"{SandboxPaths.Inputs}/{harnessName}", marker, $"{SandboxPaths.Inputs}/{SolutionFileName}", testPaths);
-        var result = await sandbox.RunAsync(new SandboxRequest(command, workspace, inputs) { Limits = Limits, Environment = Environment }, cancellationToken).ConfigureAwait(false);
-        return Parse(result, marker);
+        string secret = NewSecret();
+        var command = Command($"{SandboxPaths.Inputs}/harness/{harnessName}", $"{SandboxPaths.Inputs}/solution/{SolutionFileName}", testPaths);
+        var request = new SandboxRequest(command, workspace, inputs) { Limits = Limits, Environment = Environment, StandardInput = secret + "\n" };
+        var result = await sandbox.RunAsync(request, cancellationToken).ConfigureAwait(false);
+        return Parse(result, ResultMarker + secret + "@@");
+    }
+
+    /// <summary>128 random bits as hex: the harness proves its result line with it.</summary>
+    internal static string NewSecret() => Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+
+    private static async Task WriteInputAsync(string inputs, string folder, string name, string content, CancellationToken cancellationToken)
+    {
+        string dir = Path.Combine(inputs, folder);
+        Directory.CreateDirectory(dir);
+        await File.WriteAllTextAsync(Path.Combine(dir, name), content, cancellationToken).ConfigureAwait(false);
     }
 
     internal static TestRunResult Parse(SandboxResult result, string marker)
@@ -62,6 +77,9 @@ public abstract class HarnessRunner(ISandbox sandbox) : ILanguageRunner
             stdout = stdout[..at].TrimEnd('\n');
         }
         tests ??= [new TestCaseResult("run", false, $"The program ended before the tests finished ({result.Describe()}).")];
+        // A result list with no entries (or null ones) proves nothing ran: never a pass.
+        if (tests.Count == 0 || tests.Any(t => t is null || t.Name is null))
+            tests = [new TestCaseResult("run", false, "The test harness reported no test results.")];
         if (!result.Succeeded && tests.All(t => t.Passed))
             tests = [.. tests, new TestCaseResult("run", false, $"The test process failed: {result.Describe()}.")];
         return new TestRunResult

@@ -1,3 +1,4 @@
+using Mercury.AI.Agents.Sandbox;
 using Microsoft.Playwright;
 
 namespace Mercury.AI.Agents.Runners;
@@ -5,27 +6,26 @@ namespace Mercury.AI.Agents.Runners;
 /// <summary>Where the browser is and how it is started (configuration section "Agents:Html").</summary>
 public sealed class HtmlRunnerOptions
 {
-    /// <summary>Debian's chromium; Playwright's own browser download is never used.</summary>
-    public string ChromiumPath { get; set; } = "/usr/bin/chromium";
+    /// <summary>Debian's chromium binary (not its /usr/bin wrapper script, which wants /etc/chromium.d); Playwright's own
+    /// browser download is never used.</summary>
+    public string ChromiumPath { get; set; } = File.Exists("/usr/lib/chromium/chromium") ? "/usr/lib/chromium/chromium" : "/usr/bin/chromium";
 
     public TimeSpan TestTimeout { get; set; } = TimeSpan.FromSeconds(30);
-
-    /// <summary>
-    /// bubblewrap binary used to start Chromium in a network namespace of its own (no network at all, not only
-    /// blocked requests), with the system read-only and only the run's folder writable. Null: request blocking only.
-    /// </summary>
-    public string? BubblewrapPath { get; set; } = Sandbox.BubblewrapSandbox.Locate();
 }
 
 /// <summary>
 /// A single HTML page (inline CSS and JS) tested in headless Chromium through Playwright for .NET. Each test file is
 /// JavaScript run in the page after load, with helpers such as click(selector) (a real Playwright click) and
-/// text(selector); a screenshot is kept. The page cannot reach the network: every request that is not the page's own
-/// file, a data: or a blob: URL is aborted, and Chromium starts with a fresh profile and background networking off.
+/// text(selector); a screenshot is kept.
+/// <para>Chromium runs in the same sandbox as the other runners (<see cref="ISandbox.CreateLauncher"/>): no network
+/// namespace to reach out of, an unprivileged uid or a user namespace, its own PID namespace, an empty environment,
+/// the /etc allow-list, the seccomp filter and the run's memory cgroup. Requests other than the page's own file, data:
+/// and blob: URLs are also aborted. The test harness is an init script, so it is in place before the page's first
+/// script runs, under a random name the page cannot redefine; a test file that yields no results fails.</para>
 /// </summary>
-public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
+public sealed class HtmlRunner(ISandbox sandbox, HtmlRunnerOptions options) : ILanguageRunner
 {
-    public HtmlRunner() : this(new HtmlRunnerOptions()) { }
+    public HtmlRunner(ISandbox sandbox) : this(sandbox, new HtmlRunnerOptions()) { }
 
     public string Language => "html";
     public string SolutionFileName => "index.html";
@@ -38,17 +38,34 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
     private static readonly string[] ChromiumArgs =
     [
         "--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-        "--disable-sync", "--disable-default-apps", "--no-first-run", "--disable-extensions",
+        "--disable-sync", "--disable-default-apps", "--no-first-run", "--disable-extensions", "--disable-dev-shm-usage",
+        "--disk-cache-size=1048576", "--disable-breakpad",
     ];
+
+    private static readonly SandboxLimits BrowserLimits = new()
+    {
+        CpuSeconds = 120,
+        AddressSpaceBytes = null,     // V8 and PartitionAlloc reserve terabytes of address space
+        MaxProcesses = 512,           // browser, renderer, GPU and utility processes, with their threads
+        MaxOpenFiles = 2048,
+        MaxFileSizeBytes = 64L << 20,
+        MemoryBytes = 1L << 30,
+        WorkspaceBytes = 128L << 20,  // HOME: ~/.config, ~/.cache
+        TmpBytes = 256L << 20,        // shared memory goes here (--disable-dev-shm-usage)
+        ShmBytes = 64L << 20,
+    };
 
     public async Task<TestRunResult> RunAsync(string solution, IReadOnlyList<TestFile> tests, string workDirectory, CancellationToken cancellationToken = default)
     {
-        string pageDir = Path.Combine(workDirectory, "page");
-        string profileDir = Path.Combine(workDirectory, "profile");
-        string artifactsDir = Path.Combine(workDirectory, "artifacts");
-        Directory.CreateDirectory(pageDir);
-        Directory.CreateDirectory(profileDir);
-        Directory.CreateDirectory(artifactsDir);
+        string work = Path.GetFullPath(workDirectory);
+        // browser/ is the browser's to write (Playwright names the profile and the page by host path); the launcher
+        // script and the screenshots stay outside it.
+        string browserDir = Path.Combine(work, "browser");
+        string pageDir = Path.Combine(browserDir, "page");
+        string profileDir = Path.Combine(browserDir, "profile");
+        string artifactsDir = Path.Combine(work, "artifacts");
+        string emptyWorkspace = Path.Combine(work, "workspace");
+        foreach (var dir in new[] { pageDir, profileDir, artifactsDir, emptyWorkspace }) Directory.CreateDirectory(dir);
         string pagePath = Path.Combine(pageDir, SolutionFileName);
         await File.WriteAllTextAsync(pagePath, solution, cancellationToken).ConfigureAwait(false);
         string pageUrl = new Uri(pagePath).AbsoluteUri;
@@ -60,14 +77,25 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(options.TestTimeout);
 
+        using var launcher = sandbox.CreateLauncher(new SandboxRequest([options.ChromiumPath], emptyWorkspace)
+        {
+            Limits = BrowserLimits,
+            SharedFolders = [browserDir],
+            Environment = new Dictionary<string, string>
+            {
+                ["XDG_CONFIG_HOME"] = SandboxPaths.Workspace + "/.config",
+                ["XDG_CACHE_HOME"] = SandboxPaths.Workspace + "/.cache",
+            },
+        }, Path.Combine(work, "chromium-sandboxed.sh"));
         using var playwright = await Playwright.CreateAsync().ConfigureAwait(false);
         await using var context = await playwright.Chromium.LaunchPersistentContextAsync(profileDir, new()
         {
-            ExecutablePath = await BrowserExecutableAsync(workDirectory, cancellationToken).ConfigureAwait(false),
+            ExecutablePath = launcher.Path,
             Headless = true,
             Args = ChromiumArgs,
             ViewportSize = new() { Width = 800, Height = 600 },
             Timeout = 30_000,
+            Env = new Dictionary<string, string>(), // nothing of the host's environment (API keys) reaches the launcher
         }).ConfigureAwait(false);
         await context.RouteAsync("**/*", async route =>
         {
@@ -86,24 +114,26 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
         page.SetDefaultTimeout(5_000);
         page.Console += (_, m) => { if (m.Type is "error" or "warning") lock (console) console.Add($"[console.{m.Type}] {m.Text}"); };
         page.PageError += (_, e) => { lock (console) console.Add($"[page error] {e}"); };
-        await page.ExposeFunctionAsync<string, Task<bool>>("__mercuryClick", async selector =>
+        string clickBinding = "__mercuryClick_" + HarnessRunner.NewSecret();
+        await page.ExposeFunctionAsync<string, Task<bool>>(clickBinding, async selector =>
         {
             await page.ClickAsync(selector).ConfigureAwait(false);
             return true;
         }).ConfigureAwait(false);
+        string harnessName = "__mercuryTests_" + HarnessRunner.NewSecret();
+        await page.AddInitScriptAsync(HarnessRunner.ReadResource("Harness/html_harness.js")
+            .Replace("__HARNESS_NAME__", harnessName, StringComparison.Ordinal)
+            .Replace("__CLICK_BINDING__", clickBinding, StringComparison.Ordinal)).ConfigureAwait(false);
 
-        string harness = HarnessRunner.ReadResource("Harness/html_harness.js");
         try
         {
             foreach (var test in tests)
             {
                 // A fresh load per test file, so one file's clicks do not leak into the next.
                 await page.GotoAsync(pageUrl, new() { WaitUntil = WaitUntilState.Load }).WaitAsync(timeout.Token).ConfigureAwait(false);
-                await page.AddScriptTagAsync(new() { Content = harness }).WaitAsync(timeout.Token).ConfigureAwait(false);
-                var json = await page.EvaluateAsync<System.Text.Json.JsonElement>("source => window.__mercuryRunTests(source)", test.Content)
+                var json = await page.EvaluateAsync<string?>($"source => window['{harnessName}'](source)", test.Content)
                     .WaitAsync(timeout.Token).ConfigureAwait(false);
-                var fileResults = System.Text.Json.JsonSerializer.Deserialize<List<TestCaseResult>>(json, HarnessRunner.JsonOptions) ?? [];
-                results.AddRange(fileResults.Count > 0 ? fileResults : [new TestCaseResult(test.Name, true)]);
+                results.AddRange(ReadResults(test.Name, json));
             }
             string screenshot = Path.Combine(artifactsDir, "screenshot.png");
             await page.ScreenshotAsync(new() { Path = screenshot }).WaitAsync(timeout.Token).ConfigureAwait(false);
@@ -129,29 +159,14 @@ public sealed class HtmlRunner(HtmlRunnerOptions options) : ILanguageRunner
         };
     }
 
-    /// <summary>
-    /// Chromium itself, or a script that starts it inside bubblewrap without a network. Playwright talks to the browser
-    /// over inherited pipes (--remote-debugging-pipe, fds 3 and 4), which bubblewrap passes through.
-    /// </summary>
-    private async Task<string> BrowserExecutableAsync(string workDirectory, CancellationToken cancellationToken)
+    /// <summary>The harness's JSON; anything else — nothing, no entries, not JSON — is a failure of the file, never a pass.</summary>
+    internal static IReadOnlyList<TestCaseResult> ReadResults(string file, string? json)
     {
-        if (options.BubblewrapPath is null || !OperatingSystem.IsLinux()) return options.ChromiumPath;
-        string work = Path.GetFullPath(workDirectory);
-        string script = Path.Combine(work, "chromium-no-network.sh");
-        string[] args =
-        [
-            options.BubblewrapPath, "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent",
-            "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc", "--ro-bind-try", "/sys", "/sys",
-            "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/sbin", "/sbin",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm",
-            "--bind", work, work, "--setenv", "HOME", work, "--setenv", "TMPDIR", "/tmp",
-            "--", options.ChromiumPath,
-        ];
-        string body = "#!/bin/sh\nexec " + string.Join(" ", args.Select(Quote)) + " \"$@\"\n";
-        await File.WriteAllTextAsync(script, body, cancellationToken).ConfigureAwait(false);
-        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return script;
+        List<TestCaseResult>? parsed = null;
+        try { parsed = json is null ? null : System.Text.Json.JsonSerializer.Deserialize<List<TestCaseResult>>(json, HarnessRunner.JsonOptions); }
+        catch (System.Text.Json.JsonException) { }
+        return parsed is { Count: > 0 } && parsed.All(r => r is { Name: not null })
+            ? parsed
+            : [new TestCaseResult(file, false, "The page's test harness returned no results (did the page interfere with it?).")];
     }
-
-    private static string Quote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 }

@@ -12,7 +12,7 @@ public sealed class LanguageRunners
 
     /// <summary>python, javascript and csharp in <paramref name="sandbox"/>, html in Chromium.</summary>
     public static LanguageRunners CreateDefault(ISandbox sandbox, HtmlRunnerOptions? html = null) =>
-        new([new PythonRunner(sandbox), new JavaScriptRunner(sandbox), new CSharpRunner(sandbox), new HtmlRunner(html ?? new())]);
+        new([new PythonRunner(sandbox), new JavaScriptRunner(sandbox), new CSharpRunner(sandbox), new HtmlRunner(sandbox, html ?? new())]);
 
     public IReadOnlyCollection<string> Languages => _byName.Keys;
 

@@ -15,6 +15,6 @@ public sealed class PythonRunner(ISandbox sandbox) : HarnessRunner(sandbox)
 
     protected override string HarnessResource => "Harness/python_harness.py";
 
-    protected override IReadOnlyList<string> Command(string harness, string marker, string solution, IReadOnlyList<string> tests) =>
-        ["/usr/bin/python3", "-I", "-B", harness, marker, solution, .. tests];
+    protected override IReadOnlyList<string> Command(string harness, string solution, IReadOnlyList<string> tests) =>
+        ["/usr/bin/python3", "-I", "-B", harness, solution, .. tests];
 }

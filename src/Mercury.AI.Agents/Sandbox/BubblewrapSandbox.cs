@@ -1,37 +1,68 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 
 namespace Mercury.AI.Agents.Sandbox;
 
 /// <summary>
 /// Isolation with bubblewrap (https://github.com/containers/bubblewrap): no network, read-only /usr and a small
-/// allow-list of /etc, a private /tmp, the workspace as the only writable host folder, its own PID namespace
-/// (killing bwrap kills everything inside), and the process dies with its parent. Limits come from prlimit.
-/// When the host is root the code runs as an unprivileged uid with no capabilities: root is exempt from RLIMIT_NPROC.
+/// allow-list of /etc, size-capped tmpfs for /tmp, /dev/shm and the workspace, its own PID namespace (killing bwrap
+/// kills everything inside), a seccomp filter, and the process dies with its parent. Per-process limits come from
+/// prlimit; limits for the whole run (memory, tasks) from a cgroup where the host can create one
+/// (<see cref="CgroupLimiter"/>). When the host is root the code runs as an unprivileged uid with no capabilities
+/// (root is exempt from RLIMIT_NPROC); otherwise in a user namespace.
 /// </summary>
 public sealed class BubblewrapSandbox : ISandbox
 {
-    // Files under /etc that interpreters read; everything else under /etc stays invisible.
-    private static readonly string[] EtcAllowList =
-        ["passwd", "group", "nsswitch.conf", "hosts", "localtime", "ld.so.cache", "alternatives", "ssl", "fonts", "mime.types"];
+    // Closes every file descriptor above the ones the program is meant to have (the host's own, inherited because
+    // they lack close-on-exec, must not reach the sandbox), joins the run's cgroups (writing 0 moves the writer), then
+    // becomes bwrap, which reads its options from fd 8 and the seccomp program from fd 9 and closes both before it
+    // starts the command. bash, not sh: sh cannot name a descriptor above 9.
+    private const string LauncherScript = """
+        keep=$1 bwrap=$2 args=$3 filter=$4; shift 4
+        for fd in /proc/$$/fd/*; do
+          fd=${fd##*/}
+          if [ "$fd" -gt "$keep" ] && [ -L "/proc/$$/fd/$fd" ]; then eval "exec $fd>&-"; fi
+        done
+        while [ "$1" != "--" ]; do echo 0 > "$1" || exit 125; shift; done
+        shift
+        if [ -n "$filter" ]; then exec "$bwrap" --args 8 --seccomp 9 -- "$@" 8<"$args" 9<"$filter"; fi
+        exec "$bwrap" --args 8 -- "$@" 8<"$args"
+        """;
+
+    // A launched browser talks to Playwright over fds 3 and 4 (--remote-debugging-pipe).
+    private const int KeepForRun = 2, KeepForLauncher = 4;
 
     private readonly string _bwrap;
-    private readonly SandboxOptions _options;
     private readonly bool _isRoot;
-    private readonly SandboxUids _uids;
+    private readonly SandboxUids? _uids;
+    private readonly string _runs;
+    private readonly string? _seccomp;
+    private readonly CgroupLimiter _cgroups;
 
     public BubblewrapSandbox(string bubblewrapPath, SandboxOptions options)
     {
         _bwrap = bubblewrapPath;
-        _options = options;
-        _isRoot = Environment.UserName == "root" || geteuid() == 0;
-        _uids = new SandboxUids(options.FirstUid, Math.Max(1, options.UidCount));
+        _isRoot = Posix.IsRoot;
+        string state = StateFolder(options);
+        _runs = PrivateFolder.EnsureChild(state, "runs");
+        SweepOldFiles(_runs, TimeSpan.FromHours(1));
+        if (_isRoot) _uids = new SandboxUids(options.FirstUid, Math.Max(1, options.UidCount), PrivateFolder.EnsureChild(state, "uids"));
+        _seccomp = WriteSeccompProgram(state);
+        _cgroups = options.UseCgroups ? CgroupLimiter.Detect() : CgroupLimiter.Disabled("turned off by Agents:Sandbox:UseCgroups=false");
     }
 
     public bool IsIsolated => true;
 
-    public string Description => $"bubblewrap ({_bwrap}): no network, read-only system, private workspace, own PID namespace"
-        + (_isRoot ? ", unprivileged uid" : ", user namespace");
+    /// <summary>True when each run's memory and task count are limited as a whole (a cgroup per run).</summary>
+    public bool EnforcesRunMemoryLimit => _cgroups.IsEnforced;
+
+    public string Description =>
+        $"bubblewrap ({_bwrap}): no network, read-only system, size-capped private /tmp, /dev/shm and /work, own PID namespace, "
+        + (_isRoot ? "unprivileged uid" : "user namespace") + ", "
+        + (_seccomp is null ? "NO seccomp filter (no syscall table for this architecture)" : SeccompFilter.Summary)
+        + "; " + _cgroups.Description;
 
     /// <summary>Finds bwrap; null when it is not installed.</summary>
     public static string? Locate(string? configuredPath = null)
@@ -48,107 +79,116 @@ public sealed class BubblewrapSandbox : ISandbox
 
     public async Task<SandboxResult> RunAsync(SandboxRequest request, CancellationToken cancellationToken = default)
     {
-        using var lease = _isRoot ? _uids.Acquire() : null;
-        int uid = lease?.Uid ?? -1;
-        var psi = new ProcessStartInfo(_bwrap);
-        foreach (var arg in BuildArguments(request, uid)) psi.ArgumentList.Add(arg);
+        using var run = Prepare(request, KeepForRun);
+        var psi = new ProcessStartInfo("/bin/bash");
+        foreach (var arg in run.LauncherArguments) psi.ArgumentList.Add(arg);
         psi.Environment.Clear();
+        var result = await CappedProcess.RunAsync(psi, request.Limits, cancellationToken, request.StandardInput).ConfigureAwait(false);
+        return run.Cgroup is { } cgroup ? result with { OutOfMemory = cgroup.OutOfMemoryKilled, PeakMemoryBytes = cgroup.PeakBytes } : result;
+    }
+
+    public SandboxLauncher CreateLauncher(SandboxRequest request, string scriptPath)
+    {
+        var run = Prepare(request, KeepForLauncher);
         try
         {
-            return await CappedProcess.RunAsync(psi, request.Limits, cancellationToken).ConfigureAwait(false);
+            string body = "#!/bin/sh\nexec /bin/bash " + string.Join(" ", run.LauncherArguments.Select(ShellQuote)) + " \"$@\"\n";
+            File.WriteAllText(scriptPath, body);
+            _ = Posix.Chmod(scriptPath, Posix.OwnerExecutable);
+            return new SandboxLauncher(scriptPath, run);
         }
-        finally
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
+    }
+
+    private PreparedRun Prepare(SandboxRequest request, int keepDescriptors)
+    {
+        var lease = _uids?.Acquire();
+        RunCgroup? cgroup = null;
+        try
+        {
+            cgroup = _cgroups.Create(request.Limits.MemoryBytes, request.Limits.MaxProcesses);
+            if (lease is not null)
+                foreach (var shared in request.SharedFolders) ChownTree(shared, lease.Uid);
+            string argsFile = Path.Combine(_runs, Guid.NewGuid().ToString("N") + ".args");
+            var options = BubblewrapArguments.Options(request, _isRoot);
+            File.WriteAllText(argsFile, string.Concat(options.Select(o => o + "\0")), new UTF8Encoding(false));
+            var launcher = new List<string> { "-c", LauncherScript, "mercury-sandbox", keepDescriptors.ToString(CultureInfo.InvariantCulture), _bwrap, argsFile, _seccomp ?? "" };
+            launcher.AddRange(cgroup?.ProcsFiles ?? []);
+            launcher.Add("--");
+            launcher.AddRange(BubblewrapArguments.Command(request, lease?.Uid ?? -1));
+            return new PreparedRun(launcher, argsFile, cgroup, lease);
+        }
+        catch
+        {
+            cgroup?.Dispose();
+            lease?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>What a run holds until it is over: its uid, its cgroup and its argument file.</summary>
+    internal sealed class PreparedRun(IReadOnlyList<string> launcherArguments, string argsFile, RunCgroup? cgroup, SandboxUids.Lease? lease) : IDisposable
+    {
+        public IReadOnlyList<string> LauncherArguments { get; } = launcherArguments;
+
+        public RunCgroup? Cgroup { get; } = cgroup;
+
+        public void Dispose()
         {
             // Nothing of this run survives it, and the uid is clean (RLIMIT_NPROC counts its processes) when it is reused.
-            if (_isRoot) ProcessReaper.KillAllOfUid(uid);
+            Cgroup?.Dispose();
+            if (lease is not null) ProcessReaper.KillAllOfUid(lease.Uid);
+            try { File.Delete(argsFile); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            lease?.Dispose();
         }
     }
 
-    internal IReadOnlyList<string> BuildArguments(SandboxRequest request, int uid)
+    private static string StateFolder(SandboxOptions options)
     {
-        var a = new List<string>
-        {
-            "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-            "--die-with-parent", "--new-session", "--hostname", "sandbox",
-            "--ro-bind", "/usr", "/usr",
-        };
-        foreach (var link in new[] { "bin", "sbin", "lib", "lib64", "lib32" })
-        {
-            string host = "/" + link;
-            if (IsSymlink(host)) a.AddRange(["--symlink", "usr/" + link, host]);
-            else if (Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
-        }
-        // bwrap would create /etc 0700, unreadable to the sandbox uid (and the .NET SDK then hangs in restore).
-        a.AddRange(["--perms", "0755", "--tmpfs", "/etc"]);
-        foreach (var name in EtcAllowList)
-        {
-            string host = "/etc/" + name;
-            if (File.Exists(host) || Directory.Exists(host)) a.AddRange(["--ro-bind", host, host]);
-        }
-        a.AddRange(["--remount-ro", "/etc"]); // in a user namespace (host not root) the sandbox would own this tmpfs folder
-        a.AddRange(["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/dev/shm"]);
-
-        PrepareWorkspace(request.Workspace, uid);
-        a.AddRange(["--bind", Path.GetFullPath(request.Workspace), SandboxPaths.Workspace]);
-        if (request.Inputs is not null) a.AddRange(["--ro-bind", Path.GetFullPath(request.Inputs), SandboxPaths.Inputs]);
-        // The sandbox's own root folder is read-only too (in a user namespace it would be the sandbox's to write).
-        a.AddRange(["--remount-ro", "/", "--chdir", SandboxPaths.Workspace, "--clearenv"]);
-
-        var env = new Dictionary<string, string>
-        {
-            ["PATH"] = "/usr/local/bin:/usr/bin:/bin",
-            ["HOME"] = SandboxPaths.Workspace,
-            ["TMPDIR"] = "/tmp",
-            ["LANG"] = "C.UTF-8",
-        };
-        foreach (var (k, v) in request.Environment) env[k] = v;
-        foreach (var (k, v) in env) a.AddRange(["--setenv", k, v]);
-
-        if (_isRoot)
-        {
-            a.Add("--");
-            a.AddRange(["/usr/bin/setpriv", $"--reuid={uid}", $"--regid={uid}", "--clear-groups",
-                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]);
-        }
-        else
-        {
-            a.AddRange(["--unshare-user", "--cap-drop", "ALL", "--"]);
-        }
-
-        a.Add("/usr/bin/prlimit");
-        a.AddRange(PrlimitArguments(request.Limits));
-        a.Add("--");
-        a.AddRange(request.Command);
-        return a;
+        if (options.StateDirectory is not null || Posix.IsRoot) return PrivateFolder.Ensure(options.StateDirectory ?? PrivateFolder.DefaultPath);
+        // Not root: the per-user name under /tmp may have been taken by another user; then a fresh private folder will do
+        // (uid locks, the one thing that must be shared between host processes, are used only as root).
+        try { return PrivateFolder.Ensure(PrivateFolder.DefaultPath); }
+        catch (InvalidOperationException) { return Directory.CreateTempSubdirectory("mercury-sandbox-").FullName; }
     }
 
-    internal static IEnumerable<string> PrlimitArguments(SandboxLimits limits)
+    private static string? WriteSeccompProgram(string state)
     {
-        var c = CultureInfo.InvariantCulture;
-        if (limits.CpuSeconds is { } cpu) yield return "--cpu=" + cpu.ToString(c);
-        if (limits.AddressSpaceBytes is { } asBytes) yield return "--as=" + asBytes.ToString(c);
-        if (limits.MaxProcesses is { } nproc) yield return "--nproc=" + nproc.ToString(c);
-        if (limits.MaxFileSizeBytes is { } fsize) yield return "--fsize=" + fsize.ToString(c);
-        yield return "--core=0";
+        if (SeccompFilter.ForCurrentArchitecture() is not { } program) return null;
+        string path = Path.Combine(state, $"seccomp-{Convert.ToHexString(SHA256.HashData(program))[..16].ToLowerInvariant()}.bpf");
+        if (File.Exists(path) && File.ReadAllBytes(path).AsSpan().SequenceEqual(program)) return path;
+        string temp = path + "." + Guid.NewGuid().ToString("N");
+        File.WriteAllBytes(temp, program);
+        File.Move(temp, path, overwrite: true); // atomic: a concurrent reader sees the old file or the new one
+        return path;
     }
 
-    /// <summary>The sandbox uid must be able to write the workspace; nothing else on the host is writable to it.</summary>
-    private void PrepareWorkspace(string workspace, int uid)
+    private static void SweepOldFiles(string folder, TimeSpan age)
     {
-        Directory.CreateDirectory(workspace);
-        if (!_isRoot) return;
-        foreach (var path in Directory.EnumerateFileSystemEntries(workspace, "*", SearchOption.AllDirectories).Prepend(workspace))
-            _ = chown(path, uid, uid);
+        foreach (var file in Directory.EnumerateFiles(folder))
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(file) > age)
+                try { File.Delete(file); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static bool IsSymlink(string path)
+    private static void ChownTree(string root, int uid)
     {
-        try { return new FileInfo(path).LinkTarget is not null; } catch (IOException) { return false; }
+        Directory.CreateDirectory(root);
+        foreach (var path in Directory.EnumerateFileSystemEntries(root, "*", SearchOption.AllDirectories).Prepend(root))
+            _ = Posix.Chown(path, uid, uid);
     }
 
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern uint geteuid();
+    internal static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+}
 
-    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
-    private static extern int chown([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, int owner, int group);
+/// <summary>A sandboxed program that another component starts (Playwright starts the browser): run <see cref="Path"/>
+/// with any arguments. Disposing kills what is left of it and frees its uid and cgroup.</summary>
+public sealed class SandboxLauncher(string path, IDisposable run) : IDisposable
+{
+    public string Path { get; } = path;
+
+    public void Dispose() => run.Dispose();
 }

@@ -10,17 +10,24 @@ namespace Mercury.AI.Agents.Sandbox;
 internal static class CappedProcess
 {
     public static async Task<SandboxResult> RunAsync(
-        ProcessStartInfo startInfo, SandboxLimits limits, CancellationToken cancellationToken)
+        ProcessStartInfo startInfo, SandboxLimits limits, CancellationToken cancellationToken, string? standardInput = null)
     {
         startInfo.RedirectStandardOutput = true;
         startInfo.RedirectStandardError = true;
         startInfo.RedirectStandardInput = true;
         startInfo.UseShellExecute = false;
+        startInfo.StandardInputEncoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
 
         var stopwatch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = startInfo };
         await ProcessLauncher.StartAsync(process).ConfigureAwait(false);
-        process.StandardInput.Close(); // no stdin: a program waiting for input gets EOF at once
+        // The input (a harness's secret, if any), then EOF: a program waiting for more input gets EOF at once.
+        if (standardInput is not null)
+        {
+            try { await process.StandardInput.WriteAsync(standardInput).ConfigureAwait(false); await process.StandardInput.FlushAsync(cancellationToken).ConfigureAwait(false); }
+            catch (IOException) { } // it exited without reading
+        }
+        try { process.StandardInput.Close(); } catch (IOException) { }
 
         using var kill = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         kill.CancelAfter(limits.WallClock);

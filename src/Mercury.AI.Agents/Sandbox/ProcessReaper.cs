@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Mercury.AI.Agents.Sandbox;
 
@@ -15,8 +14,8 @@ internal static class ProcessReaper
     /// <summary>SIGKILL the direct children of <paramref name="pid"/> (bwrap's inner PID 1), then <paramref name="pid"/>.</summary>
     public static void KillChildrenThenSelf(int pid)
     {
-        foreach (int child in ChildrenOf(pid)) _ = kill(child, SIGKILL);
-        _ = kill(pid, SIGKILL);
+        foreach (int child in ChildrenOf(pid)) _ = Posix.Kill(child, SIGKILL);
+        _ = Posix.Kill(pid, SIGKILL);
     }
 
     /// <summary>SIGKILL every process whose real uid is <paramref name="uid"/>, until none is left (bounded).</summary>
@@ -27,7 +26,7 @@ internal static class ProcessReaper
         {
             var pids = ProcessesOfUid(uid).ToList();
             if (pids.Count == 0) break;
-            foreach (int pid in pids) if (kill(pid, SIGKILL) == 0) killed++;
+            foreach (int pid in pids) if (Posix.Kill(pid, SIGKILL) == 0) killed++;
             Thread.Sleep(10);
         }
         return killed;
@@ -56,7 +55,4 @@ internal static class ProcessReaper
             if (fields.Length > 1 && fields[1] == wanted) yield return pid;
         }
     }
-
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
 }

@@ -21,5 +21,24 @@ public sealed record SandboxLimits
     /// <summary>Bytes kept of stdout and of stderr each; a run that writes more than this is killed.</summary>
     public int MaxOutputBytes { get; init; } = 256 << 10;
 
+    /// <summary>Open files per process (RLIMIT_NOFILE): bounds the run's share of the host-wide file table.</summary>
+    public int? MaxOpenFiles { get; init; } = 256;
+
+    /// <summary>
+    /// Memory of the whole run — all its processes and the pages of its tmpfs mounts — as a cgroup's memory limit,
+    /// where the host can create cgroups (<see cref="ISandbox.Description"/> says whether it can). Tasks of the run
+    /// are capped at <see cref="MaxProcesses"/> the same way (pids.max).
+    /// </summary>
+    public long? MemoryBytes { get; init; } = 512L << 20;
+
+    /// <summary>Size of the run's private /work (a tmpfs; nothing written there reaches the host's disk).</summary>
+    public long WorkspaceBytes { get; init; } = 64L << 20;
+
+    /// <summary>Size of the run's private /tmp (a tmpfs).</summary>
+    public long TmpBytes { get; init; } = 64L << 20;
+
+    /// <summary>Size of the run's private /dev/shm (a tmpfs).</summary>
+    public long ShmBytes { get; init; } = 16L << 20;
+
     public static SandboxLimits Default { get; } = new();
 }

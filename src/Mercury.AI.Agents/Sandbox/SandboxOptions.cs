@@ -16,4 +16,11 @@ public sealed class SandboxOptions
     public int FirstUid { get; set; } = 60100;
 
     public int UidCount { get; set; } = 256;
+
+    /// <summary>The sandbox's private state (uid locks, seccomp program); null = /run/mercury-sandbox as root, else a
+    /// per-user folder under the temp path. It must be owned by the host user and mode 0700.</summary>
+    public string? StateDirectory { get; set; }
+
+    /// <summary>Limit each run's memory and tasks with a cgroup where the host can create one (see the start-up log).</summary>
+    public bool UseCgroups { get; set; } = true;
 }

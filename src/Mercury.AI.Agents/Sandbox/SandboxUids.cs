@@ -1,38 +1,32 @@
+using Microsoft.Win32.SafeHandles;
+
 namespace Mercury.AI.Agents.Sandbox;
 
 /// <summary>
 /// Hands out sandbox uids so that no two runs share one — not within a process, nor across host processes on the
-/// machine. A uid is held through an exclusive lock on /tmp/mercury-sandbox-uids/&lt;uid&gt;.lock (.NET takes flock
-/// for FileShare.None), released when the run is over and its processes are gone. Sharing would let one run's
-/// clean-up kill another's processes, and RLIMIT_NPROC counts per uid.
+/// machine. A uid is held through an exclusive flock on &lt;state&gt;/uids/&lt;uid&gt;.lock, released when the run is over
+/// and its processes are gone. Sharing would let one run's clean-up kill another's processes, and RLIMIT_NPROC counts
+/// per uid. The folder is root's own and 0700 (<see cref="PrivateFolder"/>), and a lock file is opened with O_NOFOLLOW,
+/// so no other user can plant a symlink there or hold a lock to starve the host of uids.
 /// </summary>
-internal sealed class SandboxUids(int firstUid, int count)
+internal sealed class SandboxUids(int firstUid, int count, string lockDirectory)
 {
-    private static readonly string LockDirectory = Path.Combine(Path.GetTempPath(), "mercury-sandbox-uids");
-
-    public sealed class Lease(int uid, FileStream lockFile) : IDisposable
+    public sealed class Lease(int uid, SafeFileHandle lockFile) : IDisposable
     {
         public int Uid { get; } = uid;
 
         public void Dispose() => lockFile.Dispose();
     }
 
+    public string LockDirectory { get; } = lockDirectory;
+
     public Lease Acquire()
     {
-        Directory.CreateDirectory(LockDirectory);
         int start = Random.Shared.Next(count);
         for (int attempt = 0; attempt < count * 4; attempt++)
         {
             int uid = firstUid + (start + attempt) % count;
-            try
-            {
-                var file = new FileStream(Path.Combine(LockDirectory, $"{uid}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-                return new Lease(uid, file);
-            }
-            catch (IOException)
-            {
-                // held by another run
-            }
+            if (Posix.TryLockFile(Path.Combine(LockDirectory, $"{uid}.lock")) is { } handle) return new Lease(uid, handle);
             if (attempt % count == count - 1) Thread.Sleep(50);
         }
         throw new InvalidOperationException($"All {count} sandbox uids from {firstUid} are in use.");

@@ -4,20 +4,28 @@ namespace Mercury.AI.Agents.Storage;
 
 /// <summary>
 /// The durable side of the host: jobs, their iterations, and who holds which job. Implementations: SQLite (one
-/// machine, the default) and PostgreSQL (many hosts); both pass the same contract tests.
+/// machine, the default) and PostgreSQL (many hosts); both pass the same contract tests. Every implementation
+/// enforces <see cref="JobStoreLimits"/> (poison jobs, output caps, queue length), given to its constructor, and throws
+/// <see cref="JobStoreUnavailableException"/>, with a way to recover, when the store itself cannot be used.
 /// </summary>
 public interface IJobStore
 {
-    /// <summary>Stores a checked job as Queued, in one transaction.</summary>
+    /// <summary>Stores a checked job as Queued, in one transaction. Throws <see cref="JobQueueFullException"/> when
+    /// <see cref="JobStoreLimits.MaxQueuedJobs"/> jobs are already queued.</summary>
     Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Claims the oldest claimable job — Queued, or Running with an expired lease (its host died) — for
     /// <paramref name="leaseDuration"/>, and starts a new lease generation (<see cref="JobRecord.Claims"/> + 1). Null
     /// when there is none. At most one holder at a time: the claim is one transaction, and every later write of the
-    /// claim is fenced by its generation.
+    /// claim is fenced by its generation. A job whose lease has expired <see cref="JobStoreLimits.MaxExpiredLeases"/>
+    /// times is not claimed but ends in Error, with the reason.
     /// </summary>
     Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default);
+
+    /// <summary>As <see cref="TryFetchAsync(string, TimeSpan, CancellationToken)"/>, for the one job
+    /// <paramref name="jobId"/> only (<c>mercury-agents run</c> executes the job it submitted and no other).</summary>
+    Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, string jobId, CancellationToken cancellationToken = default);
 
     Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default);
 
@@ -55,8 +63,9 @@ public interface IFetchedJob
     /// <summary>Renews the lease. <c>LeaseHeld</c> false: the lease was lost (taken over or ended) — stop working on the job.</summary>
     Task<HeartbeatResult> HeartbeatAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Stores a finished iteration (and renews the lease); throws <see cref="LeaseLostException"/> if the lease
-    /// is gone. Idempotent per (job, number, generation): a retry after a lost acknowledgement stores nothing twice.</summary>
+    /// <summary>Stores a finished iteration, its text as <see cref="JobStoreLimits.Cap"/> keeps it (and renews the
+    /// lease); throws <see cref="LeaseLostException"/> if the lease is gone. Idempotent per (job, number, generation): a
+    /// retry after a lost acknowledgement stores nothing twice.</summary>
     Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default);
 
     /// <summary>Guarded final transition Running → <paramref name="state"/>, applied once; throws

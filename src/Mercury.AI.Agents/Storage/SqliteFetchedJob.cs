@@ -13,25 +13,29 @@ internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, Time
 
     public int Generation => Job.Claims;
 
-    public async Task<HeartbeatResult> HeartbeatAsync(CancellationToken cancellationToken = default)
+    public Task<HeartbeatResult> HeartbeatAsync(CancellationToken cancellationToken = default) => store.GuardAsync(async () =>
     {
         await using var connection = store.Open();
         int renewed = await Renew(connection, null, cancellationToken).ConfigureAwait(false);
         var cancel = await SqliteJobStore.ScalarAsync(connection, null, "SELECT cancel_requested FROM jobs WHERE id = $id",
             cancellationToken, ("$id", Job.Id)).ConfigureAwait(false);
         return new HeartbeatResult(renewed == 1, Convert.ToInt64(cancel ?? 0L) != 0);
-    }
+    });
 
     private Task<int> Renew(SqliteConnection connection, SqliteTransaction? transaction, CancellationToken cancellationToken) =>
         SqliteJobStore.ExecuteAsync(connection, transaction, $"UPDATE jobs SET lease_expires_at = $expires WHERE {Held}", cancellationToken,
             ("$expires", store.NowMs + (long)leaseDuration.TotalMilliseconds), ("$id", Job.Id), ("$generation", Generation));
 
-    public async Task AppendIterationAsync(IterationRecord it, CancellationToken cancellationToken = default)
+    public Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default) => store.GuardAsync(async () =>
     {
         await using var connection = store.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Renew while writing: proof of the lease and a heartbeat in one.
         if (await Renew(connection, transaction, cancellationToken).ConfigureAwait(false) != 1) throw new LeaseLostException(Job.Id);
+        long storedBefore = Convert.ToInt64(await SqliteJobStore.ScalarAsync(connection, transaction,
+            $"SELECT {StoreRows.StoredCharsSql} FROM iterations WHERE job_id = $id AND number <> $number",
+            cancellationToken, ("$id", Job.Id), ("$number", iteration.Number)).ConfigureAwait(false));
+        var it = store.Limits.Cap(iteration, storedBefore);
         int inserted = await SqliteJobStore.ExecuteAsync(connection, transaction, $"""
             INSERT INTO iterations (job_id, {StoreRows.IterationColumns}) VALUES ({StoreRows.IterationValues("$")})
             ON CONFLICT (job_id, number) DO NOTHING
@@ -41,9 +45,9 @@ internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, Time
                 "SELECT claim FROM iterations WHERE job_id = $id AND number = $number", cancellationToken, ("$id", Job.Id), ("$number", it.Number)).ConfigureAwait(false)) != Generation)
             throw new InvalidOperationException($"Iteration {it.Number} of job {Job.Id} was stored by another claim.");
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
+    });
 
-    public async Task CompleteAsync(JobState state, string summary, int? bestIteration, CancellationToken cancellationToken = default)
+    public Task CompleteAsync(JobState state, string summary, int? bestIteration, CancellationToken cancellationToken = default) => store.GuardAsync(async () =>
     {
         if (!state.IsFinal()) throw new ArgumentException($"{state} is not a final state", nameof(state));
         await using var connection = store.Open();
@@ -60,13 +64,13 @@ internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, Time
         bool ours = await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && reader.GetString(0) == state.ToWire()
             && reader.GetInt32(1) == Generation && reader.GetString(2) == summary;
         if (!ours) throw new LeaseLostException(Job.Id);
-    }
+    });
 
-    public async Task RequeueAsync(CancellationToken cancellationToken = default)
+    public Task RequeueAsync(CancellationToken cancellationToken = default) => store.GuardAsync(async () =>
     {
         await using var connection = store.Open();
         await SqliteJobStore.ExecuteAsync(connection, null, $"""
             UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL WHERE {Held}
             """, cancellationToken, ("$id", Job.Id), ("$generation", Generation)).ConfigureAwait(false);
-    }
+    });
 }

@@ -4,22 +4,22 @@ namespace Mercury.AI.Agents.Storage;
 
 public sealed partial class SqliteJobStore
 {
-    public async Task HeartbeatAsync(string hostId, string description, CancellationToken cancellationToken = default)
+    public Task HeartbeatAsync(string hostId, string description, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         await using var connection = Open();
         await ExecuteAsync(connection, null, """
             INSERT INTO hosts (id, description, started_at, last_heartbeat) VALUES ($id, $description, $now, $now)
             ON CONFLICT (id) DO UPDATE SET last_heartbeat = $now, description = $description
             """, cancellationToken, ("$id", hostId), ("$description", description), ("$now", Now)).ConfigureAwait(false);
-    }
+    });
 
-    public async Task RemoveAsync(string hostId, CancellationToken cancellationToken = default)
+    public Task RemoveAsync(string hostId, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         await using var connection = Open();
         await ExecuteAsync(connection, null, "DELETE FROM hosts WHERE id = $id", cancellationToken, ("$id", hostId)).ConfigureAwait(false);
-    }
+    });
 
-    public async Task<IReadOnlyList<HostRecord>> ListHostsAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<HostRecord>> ListHostsAsync(CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<HostRecord>>(async () =>
     {
         await using var connection = Open();
         await using var reader = await ReaderAsync(connection, """
@@ -31,12 +31,12 @@ public sealed partial class SqliteJobStore
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             hosts.Add(new HostRecord(reader.GetString(0), reader.GetString(1), Time(reader, 2), Time(reader, 3), reader.GetInt32(4)));
         return hosts;
-    }
+    });
 
-    public async Task<IReadOnlyDictionary<JobState, int>> CountJobsAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyDictionary<JobState, int>> CountJobsAsync(CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyDictionary<JobState, int>>(async () =>
     {
         await using var connection = Open();
         await using var reader = await ReaderAsync(connection, "SELECT state, COUNT(*) FROM jobs GROUP BY state", cancellationToken).ConfigureAwait(false);
         return await StoreRows.ReadCountsAsync(reader, cancellationToken).ConfigureAwait(false);
-    }
+    });
 }

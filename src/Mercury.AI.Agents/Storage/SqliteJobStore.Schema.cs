@@ -61,6 +61,10 @@ public sealed partial class SqliteJobStore
             last_heartbeat INTEGER NOT NULL
         );
         """,
+        // 3: the poison-job limit (JobStoreLimits.MaxExpiredLeases): how many times a holder's lease ran out.
+        """
+        ALTER TABLE jobs ADD COLUMN expired_leases INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     private void Migrate()

@@ -6,14 +6,15 @@ namespace Mercury.AI.Agents.Storage;
 
 /// <summary>
 /// <see cref="IJobStore"/> on SQLite in WAL mode: readers (the CLI, the HTTP API) never block the workers, and several
-/// host processes may share one database file. Times are Unix milliseconds.
+/// host processes may share one database file. Times are Unix milliseconds. A file SQLite cannot use (damaged, not a
+/// database, a full disk) surfaces as <see cref="JobStoreUnavailableException"/> saying how to recover.
 /// </summary>
 public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
 {
     private readonly string _connectionString;
     private readonly TimeProvider _time;
 
-    public SqliteJobStore(string databasePath, TimeProvider? time = null)
+    public SqliteJobStore(string databasePath, TimeProvider? time = null, JobStoreLimits? limits = null)
     {
         DatabasePath = Path.GetFullPath(databasePath);
         Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
@@ -25,10 +26,13 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
             Pooling = true,
         }.ToString();
         _time = time ?? TimeProvider.System;
-        Migrate();
+        Limits = limits ?? JobStoreLimits.Default;
+        Guard(Migrate);
     }
 
     public string DatabasePath { get; }
+
+    public JobStoreLimits Limits { get; }
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
@@ -42,28 +46,49 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         return connection;
     }
 
-    public async Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default)
+    /// <summary>Runs a store operation, turning "this file cannot be used" into <see cref="JobStoreUnavailableException"/>.</summary>
+    internal async Task<T> GuardAsync<T>(Func<Task<T>> operation)
+    {
+        try { return await operation().ConfigureAwait(false); }
+        catch (SqliteException e) when (SqliteErrors.Translate(e, DatabasePath) is { } unavailable) { throw unavailable; }
+    }
+
+    internal async Task GuardAsync(Func<Task> operation)
+    {
+        try { await operation().ConfigureAwait(false); }
+        catch (SqliteException e) when (SqliteErrors.Translate(e, DatabasePath) is { } unavailable) { throw unavailable; }
+    }
+
+    private void Guard(Action operation)
+    {
+        try { operation(); }
+        catch (SqliteException e) when (SqliteErrors.Translate(e, DatabasePath) is { } unavailable) { throw unavailable; }
+    }
+
+    public Task<string> EnqueueAsync(JobSpec spec, CancellationToken cancellationToken = default) => GuardAsync(async () =>
     {
         string id = NewJobId();
         await using var connection = Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+        // One statement: the count and the insert cannot interleave with another host's.
+        int inserted = await ExecuteAsync(connection, null, """
             INSERT INTO jobs (id, seq, name, language, spec_json, state, created_at)
-            VALUES ($id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), $name, $language, $spec, 'queued', $now)
-            """;
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$name", (object?)spec.Name ?? DBNull.Value);
-        command.Parameters.AddWithValue("$language", spec.Language.ToLowerInvariant());
-        command.Parameters.AddWithValue("$spec", JsonSerializer.Serialize(spec, JobSpecParser.Json));
-        command.Parameters.AddWithValue("$now", Now);
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        return id;
-    }
+            SELECT $id, (SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs), $name, $language, $spec, 'queued', $now
+            WHERE (SELECT COUNT(*) FROM jobs WHERE state = 'queued') < $max
+            """, cancellationToken, ("$id", id), ("$name", spec.Name), ("$language", spec.Language.ToLowerInvariant()),
+            ("$spec", JsonSerializer.Serialize(spec, JobSpecParser.Json)), ("$now", Now), ("$max", Limits.MaxQueuedJobs)).ConfigureAwait(false);
+        return inserted == 1 ? id : throw new JobQueueFullException(Limits.MaxQueuedJobs);
+    });
 
     /// <summary>Short, sortable-enough, unambiguous ids: j-20261127-abcdef12.</summary>
     private string NewJobId() => $"j-{_time.GetUtcNow():yyyyMMdd}-{Guid.NewGuid().ToString("N")[..8]}";
 
-    public async Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default)
+    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => FetchAsync(workerId, leaseDuration, null, cancellationToken));
+
+    public Task<IFetchedJob?> TryFetchAsync(string workerId, TimeSpan leaseDuration, string jobId, CancellationToken cancellationToken = default) =>
+        GuardAsync(() => FetchAsync(workerId, leaseDuration, jobId, cancellationToken));
+
+    private async Task<IFetchedJob?> FetchAsync(string workerId, TimeSpan leaseDuration, string? onlyId, CancellationToken cancellationToken)
     {
         await using var connection = Open();
         // BEGIN IMMEDIATE: the write lock is taken before the SELECT, so two hosts cannot pick the same row.
@@ -75,17 +100,25 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
             UPDATE jobs SET state = 'cancelled', finished_at = $now, summary = 'cancelled', lease_owner = NULL, lease_token = NULL
             WHERE state = 'running' AND cancel_requested = 1 AND lease_expires_at < $now
             """, cancellationToken, ("$now", now)).ConfigureAwait(false);
+        // A poison job: every worker that took it died before it finished. It is not handed out again.
+        await ExecuteAsync(connection, transaction, $"""
+            UPDATE jobs SET state = 'error', finished_at = $now, lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL,
+                            summary = {JobStoreLimits.PoisonSummarySql("expired_leases + 1")}
+            WHERE state = 'running' AND cancel_requested = 0 AND lease_expires_at < $now AND expired_leases + 1 >= $max
+            """, cancellationToken, ("$now", now), ("$max", Limits.MaxExpiredLeases)).ConfigureAwait(false);
 
         string? id;
         await using (var select = connection.CreateCommand())
         {
             select.Transaction = transaction;
-            select.CommandText = """
+            select.CommandText = $"""
                 SELECT id FROM jobs
                 WHERE cancel_requested = 0 AND (state = 'queued' OR (state = 'running' AND lease_expires_at < $now))
+                {(onlyId is null ? "" : "AND id = $id")}
                 ORDER BY seq LIMIT 1
                 """;
             select.Parameters.AddWithValue("$now", now);
+            if (onlyId is not null) select.Parameters.AddWithValue("$id", onlyId);
             id = await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
         }
         if (id is null)
@@ -94,10 +127,11 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
             return null;
         }
 
-        // A new lease generation: the claim count, which fences every later write of the previous holder.
+        // A new lease generation: the claim count, which fences every later write of the previous holder. Taking over
+        // a running job (its lease expired) counts towards the poison-job limit.
         await ExecuteAsync(connection, transaction, """
-            UPDATE jobs SET state = 'running', lease_owner = $owner, lease_token = NULL, lease_expires_at = $expires,
-                            claims = claims + 1, started_at = COALESCE(started_at, $now)
+            UPDATE jobs SET expired_leases = expired_leases + (state = 'running'), state = 'running', lease_owner = $owner,
+                            lease_token = NULL, lease_expires_at = $expires, claims = claims + 1, started_at = COALESCE(started_at, $now)
             WHERE id = $id
             """, cancellationToken, ("$owner", workerId), ("$expires", now + (long)leaseDuration.TotalMilliseconds), ("$now", now), ("$id", id)).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
@@ -106,7 +140,7 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         return new SqliteFetchedJob(this, job, leaseDuration);
     }
 
-    public async Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default)
+    public Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default) => GuardAsync<JobRecord?>(async () =>
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -114,9 +148,9 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         command.Parameters.AddWithValue("$id", id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadJob(reader) : null;
-    }
+    });
 
-    public async Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 100, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 100, CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<JobRecord>>(async () =>
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -126,9 +160,9 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         var jobs = new List<JobRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) jobs.Add(ReadJob(reader));
         return jobs;
-    }
+    });
 
-    public async Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<IterationRecord>>(async () =>
     {
         await using var connection = Open();
         await using var command = connection.CreateCommand();
@@ -138,9 +172,9 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         var list = new List<IterationRecord>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(StoreRows.ReadIteration(reader, Time));
         return list;
-    }
+    });
 
-    public async Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default)
+    public Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default) => GuardAsync<CancelResult>(async () =>
     {
         await using var connection = Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -155,9 +189,9 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return queued > 0 ? CancelResult.Cancelled : running > 0 ? CancelResult.CancelRequested
             : exists > 0 ? CancelResult.AlreadyFinished : CancelResult.NotFound;
-    }
+    });
 
-    public async Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<string>>(async () =>
     {
         await using var connection = Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
@@ -176,7 +210,7 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         await ExecuteAsync(connection, transaction, "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return ids;
-    }
+    });
 
     private static readonly Func<System.Data.Common.DbDataReader, int, DateTimeOffset> Time =
         (r, i) => DateTimeOffset.FromUnixTimeMilliseconds(r.GetInt64(i));

@@ -67,6 +67,10 @@ internal static class StoreRows
         string.Join(", ", new[] { "job", "number", "attempt", "prompt", "reply", "code", "passed", "tp", "tt", "hp", "ht",
             "feedback", "output", "tokens", "ms", "created", "claim" }.Select(n => prefix + n));
 
+    /// <summary>The characters (<see cref="JobStoreLimits.StoredChars"/>) of the selected iterations, for the per-job output cap.</summary>
+    public const string StoredCharsSql =
+        "COALESCE(SUM(length(prompt) + length(reply) + length(code) + length(feedback) + length(test_output)), 0)";
+
     /// <summary>The ids retention deletes: finished before the cutoff, or beyond the most recent <c>keep</c> finished.</summary>
     public static string PurgeCandidates(string before, string keep) => $"""
         SELECT id FROM jobs

@@ -24,12 +24,30 @@ public sealed class AgentHostOptions
     /// <summary>How often an idle worker looks for a job.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>When set, this host claims that job and no other (<c>mercury-agents run</c> runs the job it submitted).</summary>
+    public string? OnlyJobId { get; set; }
+
+    /// <summary>Finished jobs, their iterations and artifacts are deleted this long after they finished.</summary>
+    public TimeSpan RetainFinishedJobs { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>At most this many finished jobs are kept (the most recently finished); older ones are deleted.</summary>
+    public int MaxFinishedJobs { get; set; } = 1000;
+
+    /// <summary>How often retention runs (also once at start-up).</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The bounds the job store enforces: poison jobs, stored output, queue length.</summary>
+    public Storage.JobStoreLimits StoreLimits { get; set; } = Storage.JobStoreLimits.Default;
+
     /// <summary>Names this host in leases.</summary>
     public string WorkerId { get; set; } = $"{Environment.MachineName}:{Environment.ProcessId}";
 
     public string DatabasePath => Path.Combine(DataDirectory, "jobs.db");
 
     public string ArtifactsDirectory(string jobId) => Path.Combine(DataDirectory, "artifacts", jobId);
+
+    /// <summary>Where hosts keep the scratch folders of the jobs they run (see <see cref="Worker.WorkFolders"/>).</summary>
+    public string WorkDirectory => Path.Combine(DataDirectory, "work");
 
     public static string DefaultDataDirectory =>
         Environment.GetEnvironmentVariable("MERCURY_AGENTS_DATA")

@@ -21,7 +21,12 @@ public static class AgentServiceCollectionExtensions
         services.TryAddSingleton(options);
         services.TryAddSingleton(sandbox ?? new SandboxOptions());
         services.TryAddSingleton(html ?? new HtmlRunnerOptions());
-        services.TryAddSingleton<IJobStore>(sp => new SqliteJobStore(sp.GetRequiredService<AgentHostOptions>().DatabasePath));
+        services.TryAddSingleton<IJobStore>(sp =>
+        {
+            var o = sp.GetRequiredService<AgentHostOptions>();
+            return new SqliteJobStore(o.DatabasePath, limits: o.StoreLimits);
+        });
+        services.TryAddSingleton<AgentHostHealth>();
         services.TryAddSingleton<ISandbox>(sp => SandboxFactory.Create(sp.GetRequiredService<SandboxOptions>()));
         services.TryAddSingleton(sp => LanguageRunners.CreateDefault(sp.GetRequiredService<ISandbox>(), sp.GetRequiredService<HtmlRunnerOptions>()));
         services.TryAddSingleton<ICoder>(sp => new AgentCoder(sp.GetRequiredService<IChatClient>(),
@@ -32,12 +37,14 @@ public static class AgentServiceCollectionExtensions
         return services;
     }
 
-    /// <summary><see cref="AddAgentCore"/> plus the background service that runs jobs.</summary>
+    /// <summary><see cref="AddAgentCore"/> plus the background services that run jobs and apply retention.</summary>
     public static IServiceCollection AddAgentWorkers(this IServiceCollection services, AgentHostOptions options, SandboxOptions? sandbox = null, HtmlRunnerOptions? html = null)
     {
         services.AddAgentCore(options, sandbox, html);
         services.AddHostedService<JobProcessingService>();
-        services.AddHostedService<HostHeartbeatService>(); // stops first: the host leaves the registry, then workers requeue
+        services.AddHostedService<HostHeartbeatService>(); // stops after retention, before the workers: the host leaves the registry, then workers requeue
+        services.AddHostedService(sp => new RetentionService(sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<AgentHostOptions>(),
+            sp.GetRequiredService<ILogger<RetentionService>>()));
         return services;
     }
 }

@@ -20,9 +20,10 @@ namespace Mercury.AI.Agents.Worker;
 /// completion record); a worker that lost its lease (fenced off) writes nothing and stops.</item>
 /// </list>
 /// </summary>
-public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null)
+public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null) : IDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
+    private readonly Lazy<WorkFolders> _work = new(() => WorkFolders.Claim(options.WorkDirectory));
 
     private enum StopReason { None, CancelRequested, LeaseLost }
 
@@ -31,7 +32,9 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
     {
         // 1. Fetch (and the Running transition, with a new lease generation).
         long claimStart = Stopwatch.GetTimestamp();
-        var fetched = await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+        var fetched = options.OnlyJobId is { } only
+            ? await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, only, stoppingToken).ConfigureAwait(false)
+            : await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
         var claimTime = Stopwatch.GetElapsedTime(claimStart);
         AgentTelemetry.ClaimDuration.Record(claimTime.TotalSeconds);
         if (fetched is null) return false;
@@ -47,7 +50,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         var stop = new StopSignal();
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeat = HeartbeatAsync(fetched, jobCancellation, stop, heartbeatStop.Token);
-        string workDirectory = Path.Combine(options.DataDirectory, "work", $"{job.Id}-{job.Claims}");
+        string workDirectory = _work.Value.ForJob(job.Id, job.Claims);
         try
         {
             // 2. Perform: resume after the stored iterations.
@@ -86,11 +89,12 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
             AgentTelemetry.JobsReleased.Add(1, new KeyValuePair<string, object?>("reason", "lease_lost"));
             _logger.LogWarning("{Message}", e.Message);
         }
-        catch (StoreUnavailableException e)
+        catch (JobStoreUnavailableException e)
         {
-            // The store stayed unreachable past the retries: the iteration is not stored, so it will run again (AT LEAST
-            // once). The job is not failed for it: given back if the store answers, else resumed when the lease ends.
-            _logger.LogWarning(e.InnerException, "Job {JobId}: the store is unavailable; releasing the job", job.Id);
+            // The store stayed unreachable past the retries, or cannot be used at all: what was not stored will run again
+            // (AT LEAST once). The job is not failed for it: given back if the store answers, else resumed when the lease
+            // ends (a damaged store is also reported by the worker loop, through the host's health).
+            _logger.LogWarning(e.InnerException, "Job {JobId}: the store is unavailable ({Message}); releasing the job", job.Id, e.Message);
             try { await fetched.RequeueAsync(CancellationToken.None).ConfigureAwait(false); }
             catch (Exception requeue) when (requeue is not OperationCanceledException) { _logger.LogWarning("Requeue failed too: {Message}", requeue.Message); }
             AgentTelemetry.JobsReleased.Add(1, new KeyValuePair<string, object?>("reason", "store_unavailable"));
@@ -107,7 +111,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
             AgentTelemetry.JobsRunning.Add(-1);
             await heartbeatStop.CancelAsync().ConfigureAwait(false);
             await heartbeat.ConfigureAwait(false);
-            TryDelete(workDirectory);
+            if (!WorkFolders.Delete(workDirectory)) _logger.LogWarning("Could not delete all of {Folder}", workDirectory);
         }
         return true;
     }
@@ -115,13 +119,11 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
     private static async Task StoreIterationAsync(IFetchedJob fetched, IterationRecord iteration, CancellationToken cancellationToken)
     {
         try { await fetched.AppendIterationAsync(iteration, cancellationToken).ConfigureAwait(false); }
-        catch (Exception e) when (e is not (LeaseLostException or OperationCanceledException or InvalidOperationException))
+        catch (Exception e) when (e is not (LeaseLostException or OperationCanceledException or InvalidOperationException or JobStoreUnavailableException))
         {
-            throw new StoreUnavailableException(e);
+            throw new JobStoreUnavailableException($"The job store is unavailable: {e.Message}", e);
         }
     }
-
-    private sealed class StoreUnavailableException(Exception inner) : Exception("the job store is unavailable", inner);
 
     /// <summary>Acknowledge: the one completion record, written only under this claim's lease generation.</summary>
     private static async Task CompleteAsync(IFetchedJob fetched, JobState state, string summary, int? best)
@@ -157,11 +159,9 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         catch (OperationCanceledException) { }
     }
 
-    private static void TryDelete(string directory)
+    public void Dispose()
     {
-        try { if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        if (_work.IsValueCreated) _work.Value.Dispose();
     }
 
     /// <summary>Why the heartbeat stopped the job; written by the heartbeat, read by the worker after the cancellation.</summary>

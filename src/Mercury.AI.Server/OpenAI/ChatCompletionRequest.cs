@@ -67,7 +67,9 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
             {
                 var contents = new List<AIContent>();
                 if (Text(m, path, required: false) is { Length: > 0 } text) contents.Add(new TextContent(text));
-                if (m.TryGetProperty("tool_calls", out var calls) && calls.ValueKind == JsonValueKind.Array)
+                if (m.TryGetProperty("tool_calls", out var calls) && calls.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
+                    throw OpenAIError.Invalid($"{path}.tool_calls must be an array.", $"{path}.tool_calls");
+                if (calls.ValueKind == JsonValueKind.Array)
                 {
                     int i = 0;
                     foreach (var call in calls.EnumerateArray()) contents.Add(ReadToolCall(call, $"{path}.tool_calls[{i++}]"));
@@ -125,7 +127,9 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
 
     private static void ReadTools(JsonElement body, ChatOptions options)
     {
-        if (body.TryGetProperty("tools", out var tools) && tools.ValueKind == JsonValueKind.Array)
+        if (body.TryGetProperty("tools", out var tools) && tools.ValueKind is not (JsonValueKind.Array or JsonValueKind.Null))
+            throw OpenAIError.Invalid("'tools' must be an array of {\"type\": \"function\", \"function\": {...}} objects.", "tools");
+        if (tools.ValueKind == JsonValueKind.Array)
         {
             options.Tools = [];
             int i = 0;
@@ -160,6 +164,8 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         };
         if (options.ToolMode is RequiredChatToolMode && (options.Tools is null || options.Tools.Count == 0))
             throw OpenAIError.Invalid("tool_choice requires a tool but 'tools' is empty.", "tool_choice");
+        if (options.ToolMode is RequiredChatToolMode { RequiredFunctionName: { } wanted } && !options.Tools!.Any(t => t.Name == wanted))
+            throw OpenAIError.Invalid($"tool_choice names the function '{wanted}', which is not one of 'tools'.", "tool_choice.function.name");
     }
 
     private static ChatResponseFormat? ReadResponseFormat(JsonElement body)
@@ -182,6 +188,7 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         }
     }
 
+    /// <summary><c>stop</c>: a string or an array of up to 4 strings (chat, FIM and completions alike).</summary>
     internal static IList<string>? Stop(JsonElement body)
     {
         if (!body.TryGetProperty("stop", out var stop) || stop.ValueKind == JsonValueKind.Null) return null;
@@ -191,20 +198,8 @@ public sealed record ChatCompletionRequest(string Model, IReadOnlyList<ChatMessa
         throw OpenAIError.Invalid("stop must be a string or an array of up to 4 strings.", "stop");
     }
 
-    private static readonly (string Field, string Key)[] s_knobs =
-    [
-        ("steps", DiffusionChatOptions.StepsKey), ("block_length", DiffusionChatOptions.BlockLengthKey), ("algorithm", DiffusionChatOptions.AlgorithmKey),
-        ("threshold", DiffusionChatOptions.ThresholdKey), ("cache", DiffusionChatOptions.CacheKey),
-    ];
-
-    /// <summary>The sampler knobs of a body (chat or FIM) as the provider's AdditionalProperties keys; the provider
-    /// validates them and names the bad one.</summary>
-    internal static void ReadKnobs(JsonElement body, ChatOptions options)
-    {
-        options.AdditionalProperties ??= [];
-        foreach (var (field, key) in s_knobs)
-            if (body.TryGetProperty(field, out var value) && value.ValueKind != JsonValueKind.Null) options.AdditionalProperties[key] = value.Clone();
-    }
+    /// <summary>The sampler knobs of a body (chat or FIM), checked and named by their request fields (<see cref="SamplerKnobs"/>).</summary>
+    internal static void ReadKnobs(JsonElement body, ChatOptions options) => SamplerKnobs.Read(body, options);
 
     internal static string RequiredString(JsonElement o, string name, string? path = null)
     {

@@ -10,11 +10,12 @@ internal static class ChatCompletionsEndpoint
     public static Task HandleAsync(HttpContext http, ModelHost host, RequestGate gate, MercuryServerOptions options, ILogger<ModelHost> logger) =>
         Requests.RunAsync(http, gate, logger, async ct =>
         {
+            // Admitted before the body is read: a request the server has no room for costs no memory (429 at once).
+            using var lease = await gate.EnterAsync(ct);
             ChatCompletionRequest request;
             using (var body = await RequestBody.ReadJsonAsync(http.Request, options.MaxRequestBodyBytes, ct))
                 request = ChatCompletionRequest.Parse(body.RootElement, options.MaxOutputTokens);
             var client = host.GetClient(request.Model);
-            using var lease = await gate.EnterAsync(ct);
             string id = "chatcmpl-" + Guid.NewGuid().ToString("N")[..24];
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             string model = host.ModelId!;

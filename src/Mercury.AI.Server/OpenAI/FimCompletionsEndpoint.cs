@@ -32,13 +32,14 @@ internal static class FimCompletionsEndpoint
     private static Task HandleAsync(HttpContext http, ModelHost host, RequestGate gate, MercuryServerOptions options, ILogger<ModelHost> logger, bool legacy) =>
         Requests.RunAsync(http, gate, logger, async ct =>
         {
+            // Admitted before the body is read: a request the server has no room for costs no memory (429 at once).
+            using var lease = await gate.EnterAsync(ct);
             TextRequest request;
             using (var body = await RequestBody.ReadJsonAsync(http.Request, options.MaxRequestBodyBytes, ct))
                 request = Parse(body.RootElement, options.MaxOutputTokens, legacy);
             var (prefix, suffix, infill) = (request.Prefix, request.Suffix, request.Options);
             var diffusion = host.GetClient(request.Model).GetService<DiffusionChatClient>()
                 ?? throw new OpenAIError(501, "This server's chat client is not a diffusion model; text completion needs one.", type: "server_error", code: "fim_unsupported");
-            using var lease = await gate.EnterAsync(ct);
             string id = "cmpl-" + Guid.NewGuid().ToString("N")[..24];
             long created = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             var tokenizer = diffusion.GetService<HuggingFaceTokenizer>();
@@ -88,7 +89,7 @@ internal static class FimCompletionsEndpoint
         if (max < 1 || max > maxOutputTokens) throw OpenAIError.Invalid($"max_tokens must be between 1 and {maxOutputTokens} (was {max}).", "max_tokens");
         RefuseUnsupported(body);
 
-        // The knobs go through the provider's reader, so FIM and chat accept and validate the same values.
+        // The knobs are checked as chat checks them (SamplerKnobs): a bad one is a 400 naming its request field.
         var knobs = new ChatOptions();
         ChatCompletionRequest.ReadKnobs(body, knobs);
         var options = new InfillOptions
@@ -97,7 +98,7 @@ internal static class FimCompletionsEndpoint
             Temperature = ChatCompletionRequest.Number(body, "temperature", 0, 2),
             TopP = ChatCompletionRequest.Number(body, "top_p", 0, 1),
             Seed = ChatCompletionRequest.Long(body, "seed"),
-            StopSequences = ChatCompletionRequest.Stop(body),
+            StopSequences = ChatCompletionRequest.Stop(body), // an object or a number is refused, not ignored
             Diffusion = DiffusionChatOptions.From(knobs),
         };
         bool includeUsage = body.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object

@@ -5,6 +5,7 @@ using Mercury.AI.Agents.Host;
 using Mercury.AI.Agents.Jobs;
 using Mercury.AI.Agents.Runners;
 using Mercury.AI.Agents.Storage;
+using Mercury.AI.Agents.Worker;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Mercury.AI.Agents.Tests.Host;
@@ -40,6 +41,13 @@ public sealed class CliAndApiTests : IDisposable
         { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"budget":{"maxIterations":0}}""", "budget.maxIterations is 0" },
         { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"surprise":1}""", "surprise" },
         { "{\"language\":\"python\",\"instruction\":\"" + new string('x', 40_000) + "\",\"tests\":[{\"name\":\"t.py\",\"content\":\"x\"}]}", "instruction is 40000 characters" },
+        // Issue 14, items 14 and 16: explicit nulls and names no file system takes are refused here, not in the worker.
+        { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"budget":null}""", "budget is null" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"hiddenTests":null}""", "hiddenTests is null" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"t\u0000.py","content":"x"}]}""", "control characters" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"t\n.py","content":"x"}]}""", "control characters" },
+        { """{"language":"python","instruction":"x","tests":[{"name":"\ud800.py","content":"x"}]}""", "not valid job JSON" }, // a lone surrogate
+        { "{\"language\":\"python\",\"instruction\":\"x\",\"tests\":[{\"name\":\"" + new string('é', 128) + ".py\",\"content\":\"x\"}]}", "259 bytes of UTF-8" },
     };
 
     [Theory]
@@ -58,6 +66,23 @@ public sealed class CliAndApiTests : IDisposable
         }
         finally { Console.SetError(original); }
         Assert.Contains(expected, error.ToString());
+        Assert.Equal(0, await StoredJobs());
+    }
+
+    [Fact]
+    public async Task Run_refuses_a_null_budget_before_it_queues_anything()
+    {
+        string path = _dir.Combine("job.json");
+        File.WriteAllText(path, """{"language":"python","instruction":"x","tests":[{"name":"t.py","content":"x"}],"budget":null}""");
+        var error = new StringWriter();
+        var original = Console.Error;
+        Console.SetError(error);
+        int code;
+        try { (code, _) = await Cli("run", path, "--chat", "replay:/nonexistent.json"); }
+        finally { Console.SetError(original); }
+        Assert.Equal(2, code);
+        Assert.Contains("budget is null", error.ToString());
+        Assert.DoesNotContain("NullReferenceException", error.ToString());
         Assert.Equal(0, await StoredJobs());
     }
 
@@ -112,14 +137,16 @@ public sealed class CliAndApiTests : IDisposable
     {
         var jobs = new JobService(new SqliteJobStore(_dir.Combine("jobs.db")));
         int port = HostProcess.FreePort();
-        var api = new LoopbackApi(jobs, port, NullLogger<LoopbackApi>.Instance);
+        const string token = "test-token-0123456789abcdef";
+        var api = new LoopbackApi(jobs, new LoopbackApiOptions { Port = port, Token = token }, new AgentHostHealth(), NullLogger<LoopbackApi>.Instance);
         await api.StartAsync(CancellationToken.None);
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri(api.Prefix) };
+            http.DefaultRequestHeaders.Authorization = new("Bearer", token);
             Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health")).StatusCode);
 
-            var created = await http.PostAsync("jobs", new StringContent(File.ReadAllText(Path.Combine(SamplesFolder(), "javascript-roman-numerals.json"))));
+            var created = await http.PostAsync("jobs", new StringContent(File.ReadAllText(Path.Combine(SamplesFolder(), "javascript-roman-numerals.json")), System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.Created, created.StatusCode);
             string id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
 
@@ -127,7 +154,7 @@ public sealed class CliAndApiTests : IDisposable
             Assert.Equal("queued", job.GetProperty("state").GetString());
             Assert.Equal(0, (await http.GetFromJsonAsync<JsonElement>($"jobs/{id}/iterations")).GetArrayLength());
 
-            var bad = await http.PostAsync("jobs", new StringContent("""{"language":"cobol"}"""));
+            var bad = await http.PostAsync("jobs", new StringContent("""{"language":"cobol"}""", System.Text.Encoding.UTF8, "application/json"));
             Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
             Assert.Contains("errors", await bad.Content.ReadAsStringAsync());
 
@@ -139,6 +166,7 @@ public sealed class CliAndApiTests : IDisposable
         finally
         {
             await api.StopAsync(CancellationToken.None);
+            await api.DisposeAsync();
         }
     }
 

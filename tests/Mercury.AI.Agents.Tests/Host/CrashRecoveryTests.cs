@@ -34,6 +34,8 @@ public sealed class CrashRecoveryTests : IDisposable
         }
         var crashed = (await store.GetAsync(id))!;
         Assert.Equal(JobState.Running, crashed.State); // orphaned: nobody acknowledged it
+        var leftBehind = Directory.GetDirectories(Path.Combine(data, "work"));
+        Assert.NotEmpty(leftBehind); // kill -9: the host could not clean up
         beforeCrash = (await store.GetIterationsAsync(id)).ToList();
 
         using (var host = HostProcess.Start([.. args, "--port", HostProcess.FreePort().ToString()]))
@@ -41,6 +43,7 @@ public sealed class CrashRecoveryTests : IDisposable
             var finished = await WaitAsync(async () => await store.GetAsync(id) is { } j && j.State.IsFinal() ? j : null, host);
             Assert.True(finished.State == JobState.Succeeded, $"{finished.State}: {finished.Summary}\n{host.Output}");
             Assert.Equal(2, finished.Claims);
+            Assert.All(leftBehind, dir => Assert.False(Directory.Exists(dir), $"{dir} was not swept")); // the new host removed them
         }
 
         var all = await store.GetIterationsAsync(id);

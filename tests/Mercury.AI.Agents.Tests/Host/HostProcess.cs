@@ -69,6 +69,16 @@ internal sealed class HostProcess : IDisposable
     [DllImport("libc", SetLastError = true)]
     private static extern int kill(int pid, int sig);
 
+    /// <summary>Waits for the process to end by itself; its exit code, or null when it had to be killed.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try { await _process.WaitForExitAsync(cts.Token); }
+        catch (OperationCanceledException) { KillHard(); return null; }
+        _process.WaitForExit(); // drains the redirected output
+        return _process.ExitCode;
+    }
+
     /// <summary>kill -9 of the host and everything it started.</summary>
     public void KillHard()
     {

@@ -7,8 +7,8 @@ namespace Mercury.AI.Agents.Tests.Postgres;
 [Collection(PostgresCollection.Name)]
 public sealed class PostgresJobStoreContractTests(PostgresFixture postgres) : JobStoreContractTests
 {
-    protected override async Task<IJobStore> CreateStoreAsync() =>
-        await PostgresJobStore.OpenAsync(new PostgresJobStoreOptions { ConnectionString = await postgres.CreateDatabaseAsync() });
+    protected override async Task<IJobStore> CreateStoreAsync(JobStoreLimits limits) =>
+        await PostgresJobStore.OpenAsync(new PostgresJobStoreOptions { ConnectionString = await postgres.CreateDatabaseAsync(), Limits = limits });
 }
 
 /// <summary>What only the PostgreSQL store has: migration shared by hosts starting together, URI configuration.</summary>
@@ -26,6 +26,22 @@ public sealed class PostgresJobStoreTests(PostgresFixture postgres)
         await using var command = new Npgsql.NpgsqlCommand("SELECT array_agg(version ORDER BY version) FROM mercury_agents.schema_version", connection);
         Assert.Equal(Enumerable.Range(1, PostgresJobStore.SchemaVersion), (int[])(await command.ExecuteScalarAsync())!);
         foreach (var store in stores) await store.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_server_that_cannot_be_used_is_reported_as_unavailable_with_what_to_check()
+    {
+        var unreachable = new PostgresJobStoreOptions
+        {
+            ConnectionString = $"Host=127.0.0.1;Port={Host.HostProcess.FreePort()};Database=jobs;Username=agent;Timeout=2",
+            MaxRetryAttempts = 1, RetryDelay = TimeSpan.FromMilliseconds(10),
+        };
+        var e = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => PostgresJobStore.OpenAsync(unreachable));
+        Assert.Contains("cannot be reached", e.Message);
+
+        string missing = new Npgsql.NpgsqlConnectionStringBuilder(await postgres.CreateDatabaseAsync()) { Database = "mercury_no_such_db" }.ConnectionString;
+        e = await Assert.ThrowsAsync<JobStoreUnavailableException>(() => PostgresJobStore.OpenAsync(new PostgresJobStoreOptions { ConnectionString = missing }));
+        Assert.Contains("no such database", e.Message);
     }
 
     [Theory]

@@ -44,7 +44,7 @@ public sealed class HumanEvalTests : IDisposable
         await Parallel.ForEachAsync(problems, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(2, Environment.ProcessorCount) }, async (p, ct) =>
         {
             var result = await runner.RunAsync(p.prompt + p.canonical_solution, [TestOf(p)], _work.Combine(p.task_id.Replace('/', '_')), ct);
-            if (!result.Passed) failures.Add($"{p.task_id}: {string.Join("; ", result.Tests.Where(t => !t.Passed).Select(t => t.Message))}");
+            if (!result.Passed) failures.Add($"{p.task_id}: {string.Join("; ", result.Tests.Where(t => !t.Passed).Select(t => t.Message))} {result.Exit} {result.Stderr}");
         });
         Assert.Empty(failures);
     }

@@ -119,7 +119,7 @@ public sealed class RunnerTests : IDisposable
     [Fact]
     public async Task Html_passing_page_passes_and_keeps_a_screenshot()
     {
-        var result = await Run(new HtmlRunner(), """
+        var result = await Run(new HtmlRunner(_sandbox), """
             <!DOCTYPE html><html><body><button id="more">more</button><span id="count">0</span>
             <script>let n = 0; document.getElementById('more').onclick = () => { document.getElementById('count').textContent = ++n; };</script>
             </body></html>
@@ -131,7 +131,7 @@ public sealed class RunnerTests : IDisposable
     [Fact]
     public async Task Html_failing_page_fails_and_cannot_reach_the_network()
     {
-        var result = await Run(new HtmlRunner(), """
+        var result = await Run(new HtmlRunner(_sandbox), """
             <!DOCTYPE html><html><body><button id="more">more</button><span id="count">0</span>
             <img src="https://example.com/pixel.png">
             <script>fetch('https://example.com/data').then(() => document.title = 'REACHED').catch(() => {});</script>

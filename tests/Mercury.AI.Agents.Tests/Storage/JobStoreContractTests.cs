@@ -6,8 +6,9 @@ namespace Mercury.AI.Agents.Tests.Storage;
 
 /// <summary>
 /// The <see cref="IJobStore"/> + <see cref="IHostRegistry"/> contract, run against every store (SQLite, PostgreSQL):
-/// claim, lease, heartbeat, expiry, resume, fencing, cancellation, retention, concurrency. Leases here are short real
-/// times (the PostgreSQL store uses the database clock); the waits are margins, never asserted durations.
+/// claim, lease, heartbeat, expiry, resume, fencing, cancellation, retention, concurrency, and the bounds of
+/// <see cref="JobStoreLimits"/> (poison jobs, fetching one job by id, the queue cap, the output caps). Leases here are
+/// short real times (the PostgreSQL store uses the database clock); the waits are margins, never asserted durations.
 /// </summary>
 public abstract class JobStoreContractTests : IAsyncLifetime
 {
@@ -17,11 +18,25 @@ public abstract class JobStoreContractTests : IAsyncLifetime
 
     private IHostRegistry Hosts => (IHostRegistry)Store;
 
-    protected abstract Task<IJobStore> CreateStoreAsync();
+    /// <summary>A new, empty store enforcing <paramref name="limits"/>; the suite disposes it.</summary>
+    protected abstract Task<IJobStore> CreateStoreAsync(JobStoreLimits limits);
 
-    public async Task InitializeAsync() => Store = await CreateStoreAsync();
+    private readonly List<IJobStore> _stores = [];
 
-    public virtual Task DisposeAsync() => Store is IAsyncDisposable d ? d.DisposeAsync().AsTask() : Task.CompletedTask;
+    private async Task<IJobStore> StoreWithAsync(JobStoreLimits limits)
+    {
+        var store = await CreateStoreAsync(limits);
+        _stores.Add(store);
+        return store;
+    }
+
+    public async Task InitializeAsync() => Store = await StoreWithAsync(JobStoreLimits.Default);
+
+    public virtual async Task DisposeAsync()
+    {
+        foreach (var store in _stores)
+            if (store is IAsyncDisposable d) await d.DisposeAsync();
+    }
 
     internal static IterationRecord Iteration(int number, string reply = "r") => new()
     {
@@ -220,5 +235,143 @@ public abstract class JobStoreContractTests : IAsyncLifetime
 
         await Hosts.RemoveAsync("host-a");
         Assert.Equal(["host-b"], (await Hosts.ListHostsAsync()).Select(h => h.Id));
+    }
+
+    [Fact]
+    public async Task A_job_whose_lease_runs_out_at_every_holder_ends_in_error_with_the_reason_instead_of_being_claimed_forever()
+    {
+        var store = await StoreWithAsync(new JobStoreLimits { MaxExpiredLeases = 3 });
+        string id = await store.EnqueueAsync(AgentLoopTests.AddJob());
+        IFetchedJob? last = null;
+        for (int claim = 1; claim <= 3; claim++)
+        {
+            last = await store.TryFetchAsync($"w{claim}", TimeSpan.FromMilliseconds(1)); // the worker "dies": its lease lapses
+            Assert.Equal((id, claim), (last?.Job.Id, last?.Generation));
+            await Task.Delay(50);
+        }
+        Assert.Null(await store.TryFetchAsync("w4", Long));
+        var job = (await store.GetAsync(id))!;
+        Assert.Equal((JobState.Error, 3), (job.State, job.Claims));
+        Assert.Contains("3 times", job.Summary);
+        Assert.NotNull(job.FinishedAt);
+
+        // The last holder, resuming late, is fenced off like any other.
+        await Assert.ThrowsAsync<LeaseLostException>(() => last!.AppendIterationAsync(Iteration(1)));
+        await Assert.ThrowsAsync<LeaseLostException>(() => last!.CompleteAsync(JobState.Succeeded, "late", null));
+        Assert.Equal(JobState.Error, (await store.GetAsync(id))!.State);
+    }
+
+    [Fact]
+    public async Task A_job_given_back_at_shutdown_does_not_count_towards_the_poison_limit()
+    {
+        var store = await StoreWithAsync(new JobStoreLimits { MaxExpiredLeases = 2 });
+        string id = await store.EnqueueAsync(AgentLoopTests.AddJob());
+        for (int claim = 1; claim <= 4; claim++)
+        {
+            var held = await store.TryFetchAsync("w", Long) ?? throw new Xunit.Sdk.XunitException($"claim {claim}: nothing to claim");
+            await held.RequeueAsync(); // a graceful stop, not a death
+        }
+        var lapsed = await store.TryFetchAsync("dies", TimeSpan.FromMilliseconds(1));
+        await Task.Delay(50);
+        var resumed = await store.TryFetchAsync("w", Long); // one expired lease: below the limit of 2
+        Assert.Equal((id, 6), (resumed?.Job.Id, resumed?.Generation));
+        Assert.NotNull(lapsed);
+    }
+
+    [Fact]
+    public async Task Fetching_one_job_by_id_claims_that_job_only()
+    {
+        string older = await Store.EnqueueAsync(AgentLoopTests.AddJob());
+        string mine = await Store.EnqueueAsync(AgentLoopTests.AddJob());
+        var fetched = await Store.TryFetchAsync("run", Short, mine);
+        Assert.Equal((mine, 1), (fetched?.Job.Id, fetched?.Generation));
+        Assert.Null(await Store.TryFetchAsync("run", Long, mine)); // held
+        Assert.Null(await Store.TryFetchAsync("run", Long, "j-nope"));
+        var olderJob = (await Store.GetAsync(older))!;
+        Assert.Equal((JobState.Queued, 0), (olderJob.State, olderJob.Claims));
+
+        // Its lease runs out: fetching it by id takes it over under the next generation, fencing the first holder.
+        await Task.Delay(Short + TimeSpan.FromMilliseconds(800));
+        var again = await Store.TryFetchAsync("run-2", Long, mine);
+        Assert.Equal((mine, 2), (again?.Job.Id, again?.Generation));
+        await Assert.ThrowsAsync<LeaseLostException>(() => fetched!.AppendIterationAsync(Iteration(1)));
+        await again!.CompleteAsync(JobState.Succeeded, "passed", null);
+        Assert.Null(await Store.TryFetchAsync("run", Long, mine)); // finished
+        Assert.Equal(older, (await Store.TryFetchAsync("any", Long))?.Job.Id);
+    }
+
+    [Fact]
+    public async Task A_full_queue_refuses_more_jobs_with_a_clear_error_and_running_jobs_do_not_count()
+    {
+        var store = await StoreWithAsync(new JobStoreLimits { MaxQueuedJobs = 2 });
+        await store.EnqueueAsync(AgentLoopTests.AddJob());
+        await store.EnqueueAsync(AgentLoopTests.AddJob());
+        var e = await Assert.ThrowsAsync<JobQueueFullException>(() => store.EnqueueAsync(AgentLoopTests.AddJob()));
+        Assert.Contains("2 jobs", e.Message);
+        Assert.Equal(2, e.Limit);
+        Assert.Equal(2, (await store.ListAsync()).Count);
+
+        _ = await store.TryFetchAsync("w", Long); // one leaves the queue
+        await store.EnqueueAsync(AgentLoopTests.AddJob());
+        await Assert.ThrowsAsync<JobQueueFullException>(() => store.EnqueueAsync(AgentLoopTests.AddJob()));
+        Assert.Equal(3, (await store.ListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Concurrent_submissions_never_overfill_the_queue()
+    {
+        var store = await StoreWithAsync(new JobStoreLimits { MaxQueuedJobs = 5 });
+        var results = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(async () =>
+        {
+            try { await store.EnqueueAsync(AgentLoopTests.AddJob()); return true; }
+            catch (JobQueueFullException) { return false; }
+        })));
+        Assert.Equal(5, results.Count(accepted => accepted));
+        Assert.Equal(5, (await store.ListAsync()).Count);
+    }
+
+    [Fact]
+    public async Task Stored_output_is_capped_per_field_and_per_job_keeping_both_ends_and_the_same_on_a_retry()
+    {
+        var limits = new JobStoreLimits { MaxIterationFieldChars = 1000, MaxJobOutputChars = 10_000, FieldCharsOverJobBudget = 200 };
+        var store = await StoreWithAsync(limits);
+        string id = await store.EnqueueAsync(AgentLoopTests.AddJob());
+        var held = (await store.TryFetchAsync("w", Long))!;
+        string Big(char c) => "BEGIN" + new string(c, 3000) + "END";
+        var big = Iteration(1) with { Prompt = Big('p'), Reply = Big('r'), Code = Big('c'), Feedback = Big('f'), TestOutput = Big('o') };
+        for (int n = 1; n <= 4; n++) await held.AppendIterationAsync(big with { Number = n });
+        await held.AppendIterationAsync(big with { Number = 3 }); // a retried write: stored once, capped as before
+
+        var stored = await store.GetIterationsAsync(id);
+        Assert.Equal([1, 2, 3, 4], stored.Select(i => i.Number));
+        foreach (var it in stored)
+        {
+            int max = it.Number <= 2 ? limits.MaxIterationFieldChars : limits.FieldCharsOverJobBudget; // the job's budget is spent after two
+            foreach (string field in new[] { it.Prompt, it.Reply, it.Code, it.Feedback, it.TestOutput })
+            {
+                Assert.InRange(field.Length, 1, max);
+                Assert.StartsWith("BEGIN", field);
+                Assert.EndsWith("END", field);
+                Assert.Contains("characters not stored", field);
+            }
+        }
+        Assert.True(stored.Sum(JobStoreLimits.StoredChars) <= limits.MaxJobOutputChars + 2 * 5L * limits.FieldCharsOverJobBudget);
+    }
+
+    [Fact]
+    public async Task Text_no_store_can_hold_is_stored_as_replacement_characters_and_pairs_survive_a_cut()
+    {
+        var store = await StoreWithAsync(new JobStoreLimits { MaxIterationFieldChars = 200 });
+        string id = await store.EnqueueAsync(AgentLoopTests.AddJob());
+        var held = (await store.TryFetchAsync("w", Long))!;
+        // A program printed NUL and a lone surrogate; a long reply is cut where a surrogate pair straddles the cut.
+        string emoji = new string('a', 59) + string.Concat(Enumerable.Repeat("😀", 100)) + "b";
+        var it = Iteration(1) with { TestOutput = "a\0b\ud800c", Reply = emoji };
+        await held.AppendIterationAsync(it);
+        var stored = Assert.Single(await store.GetIterationsAsync(id));
+        Assert.Equal("a\uFFFDb\uFFFDc", stored.TestOutput);
+        Assert.StartsWith(new string('a', 59), stored.Reply);
+        Assert.EndsWith("😀b", stored.Reply);
+        Assert.DoesNotContain('\uFFFD', stored.Reply); // no pair was split
     }
 }

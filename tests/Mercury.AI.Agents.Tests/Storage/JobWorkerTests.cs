@@ -28,7 +28,7 @@ public sealed class JobWorkerTests : IDisposable
             HeartbeatInterval = TimeSpan.FromMilliseconds(200), LeaseDuration = TimeSpan.FromSeconds(10),
         };
         var worker = new JobWorker(_store, new AgentLoop(new AgentCoder(model), Runners), options);
-        return new JobProcessingService(worker, options, NullLogger<JobProcessingService>.Instance);
+        return new JobProcessingService(worker, options, new AgentHostHealth(), NullLogger<JobProcessingService>.Instance);
     }
 
     private async Task<JobRecord> WaitFor(string id, Func<JobRecord, bool> condition, int seconds = 60)

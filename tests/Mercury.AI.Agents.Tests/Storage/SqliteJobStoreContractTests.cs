@@ -6,7 +6,10 @@ public sealed class SqliteJobStoreContractTests : JobStoreContractTests
 {
     private readonly TempFolder _dir = new("mercury-store");
 
-    protected override Task<IJobStore> CreateStoreAsync() => Task.FromResult<IJobStore>(new SqliteJobStore(_dir.Combine("jobs.db")));
+    private int _files;
+
+    protected override Task<IJobStore> CreateStoreAsync(JobStoreLimits limits) =>
+        Task.FromResult<IJobStore>(new SqliteJobStore(_dir.Combine($"jobs-{++_files}.db"), limits: limits));
 
     public override async Task DisposeAsync()
     {
