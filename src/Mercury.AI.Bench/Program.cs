@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project src/Mercury.AI.Bench -- --model llada-8b --device cuda --dtype bf16   (GPU machine)
 //   dotnet run --project src/Mercury.AI.Bench -- --smoke                                                  (CI smoke run)
 //   dotnet run --project src/Mercury.AI.Bench -- parity --fixtures ../shared/fixtures --device cuda        (reference logits on a device)
+//   dotnet run -c Release --project src/Mercury.AI.Bench -- host --model llada-512x8                      (host time and bytes per step)
 //
 // --model takes a checkpoint folder, "embedded", or a named shape with random weights (llada-8b, dream-7b,
 // llada-512x8, llada-tiny) created directly on the device. Warm-up runs come first; figures are medians.
@@ -19,6 +20,8 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 if (args.FirstOrDefault() == "parity") return Parity.Run(args[1..]);
+bool hostOverhead = args.FirstOrDefault() == "host";
+if (hostOverhead) args = args[1..];
 if (args.FirstOrDefault() is "-h" or "--help")
 {
     Console.WriteLine("""
@@ -26,6 +29,7 @@ if (args.FirstOrDefault() is "-h" or "--help")
                              [--prompt 256 | --prompt-text TEXT] [--gen 256] [--block 32] [--batch 1,4,16] [--runs 3] [--warmup 1]
                              [--settings ar,nocache-1,dual-1,dual-thr0.9,dual-4] [--threads N] [--json FILE] [--smoke]
                mercury-bench parity --fixtures DIR [--device cpu|cuda]
+               mercury-bench host [same options; first --batch value]   managed time and bytes per decoding step
         --prompt-text: a real instruction (chat-formatted when the tokenizer has ChatML tokens) instead of random prompt ids;
         needs a model with a tokenizer (a folder or embedded). Random prompts make a trained model's confidence meaningless.
         """);
@@ -39,6 +43,7 @@ Console.WriteLine($"mercury-bench  model {options.Model}  device {device}  dtype
                   $"prompt {options.PromptLength}  gen {options.GenLength}  block {options.BlockLength}  runs {options.Runs} (+{options.Warmup} warm-up)");
 
 using var model = LoadModel(options, device, dtype);
+if (hostOverhead) return HostOverhead.Run(model, options, options.Batches[0], options.JsonPath);
 int[]? promptText = options.PromptText is { } text ? EncodePrompt(options, text) : null;
 if (promptText is not null) Console.WriteLine($"prompt: {promptText.Length} tokens of real text");
 var settings = Setting.All(options.GenLength).Where(s => options.Settings is null || options.Settings.Contains(s.Name)).ToList();

@@ -177,8 +177,10 @@ internal sealed class ContinuousBatch
         // Masks left in earlier blocks (only where the model predicted its mask token) can only be committed, not added.
         bool leftovers = _rows.Any(r => r.Canvas.AsSpan(r.PromptLength, r.Block * _blockLength).Contains(_mask));
 
+        var profile = StepProfiler.Sink;
         for (int step = 0; ; step++)
         {
+            long t0 = profile is null ? 0 : Stopwatch.GetTimestamp(), a0 = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
             cancellationToken.ThrowIfCancellationRequested();
             bool any = false;
             for (int r = 0; r < batch; r++) any |= active[r] = Active(_rows[r], lengths[r]);
@@ -188,6 +190,7 @@ internal sealed class ContinuousBatch
             bool full = cache is null || step == 0;
             var candidates = full && leftovers ? WithLeftovers(round.Window, pads, device) ?? round.Window : round.Window;
             Span<double> scored;
+            long t1 = profile is null ? 0 : Stopwatch.GetTimestamp(), a1 = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
             using (NewDisposeScope())
             {
                 var logits = Logits(full, cache, round, candidates, length, pads, buffers);                 // [B, W, V]
@@ -195,7 +198,11 @@ internal sealed class ContinuousBatch
                 scored = buffers.Scored(checked((int)host.numel()));
                 host.data<double>().CopyTo(scored, 0, 0);
             }
+            long t2 = profile is null ? 0 : Stopwatch.GetTimestamp(), a2 = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
             Commit(scored, candidates, active, pads, buffers);
+            if (profile is not null)
+                profile(new StepProfile(full, Stopwatch.GetElapsedTime(t0, t1) + Stopwatch.GetElapsedTime(t2), Stopwatch.GetElapsedTime(t1, t2),
+                    a1 - a0 + GC.GetAllocatedBytesForCurrentThread() - a2, a2 - a1));
         }
     }
 
