@@ -25,7 +25,12 @@ internal static class HostOverhead
         var steps = new List<StepProfile>();
         using (StepProfiler.Record(steps.Add)) generator.GenerateBatch(requests);
 
-        var report = new Dictionary<string, object> { ["model"] = options.Model, ["batch"] = batch, ["gen_length"] = options.GenLength, ["block_length"] = options.BlockLength };
+        var report = new Dictionary<string, object>
+        {
+            ["date"] = DateTime.UtcNow.ToString("u"), ["machine"] = $"{Environment.MachineName}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores",
+            ["device"] = model.Device.ToString(), ["dtype"] = model.DType.ToString(), ["threads"] = TorchSharp.torch.get_num_threads(),
+            ["model"] = options.Model, ["batch"] = batch, ["prompt_length"] = options.PromptLength, ["gen_length"] = options.GenLength, ["block_length"] = options.BlockLength,
+        };
         foreach (var (name, group) in new[] { ("cached", steps.Where(s => !s.FullForward).ToList()), ("full", steps.Where(s => s.FullForward).ToList()) })
         {
             double hostUs = Median(group.Select(s => s.Host.TotalMicroseconds)), tensorUs = Median(group.Select(s => s.Tensor.TotalMicroseconds));
