@@ -19,6 +19,8 @@ internal static class ModelShapes
         },
         // The CPU benchmark shape: the fixture architecture scaled up.
         ["llada-512x8"] = () => LLaDA(dModel: 512, heads: 8, kvHeads: 8, layers: 8, mlp: 1536, vocab: 8192, maxLength: 1024, mask: 8191),
+        // Tiny layers, many of them: a step costs per-op overhead, not FLOPs (the GPU regime, on a CPU).
+        ["llada-64x32"] = () => LLaDA(dModel: 64, heads: 4, kvHeads: 4, layers: 32, mlp: 160, vocab: 512, maxLength: 1024, mask: 511),
         ["llada-tiny"] = () => LLaDA(dModel: 64, heads: 4, kvHeads: 4, layers: 2, mlp: 160, vocab: 512, maxLength: 256, mask: 511),
     };
 

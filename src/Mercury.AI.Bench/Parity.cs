@@ -28,13 +28,18 @@ internal static class Parity
                 using var expected = golden.Read(key);
                 using var logits = model.Forward(ids).cpu();
                 double diff = (logits - expected).abs().max().item<float>();
-                // f32 must match the reference to 1e-4; bf16 only shows the expected rounding.
-                bool ok = dtype != ScalarType.Float32 || diff < 1e-4;
+                double scale = expected.abs().max().item<float>();
+                bool ok = diff < Tolerance(dtype, scale);
                 failed |= !ok;
-                Console.WriteLine($"parity {fixture,-10} {weights ?? "model.safetensors",-24} {dtype,-9} on {device}: max |diff| {diff:E2} {(ok ? "ok" : "FAIL")}");
+                Console.WriteLine($"parity {fixture,-10} {weights ?? "model.safetensors",-24} {dtype,-9} on {device}: max |diff| {diff:E2} " +
+                    $"(max |logit| {scale:F2}, bound {Tolerance(dtype, scale):E1}) {(ok ? "ok" : "FAIL")}");
             }
         return failed ? 1 : 0;
     }
+
+    /// <summary>f32 must match the reference to 1e-4. bf16 carries 8 significant bits through every layer: its logits
+    /// must stay within 2 % of the largest reference logit (the CPU run gives 0.6–0.7 %, docs/benchmarks.md).</summary>
+    public static double Tolerance(ScalarType dtype, double scale) => dtype == ScalarType.Float32 ? 1e-4 : 0.02 * scale;
 
     private static string? Arg(string[] args, string name)
     {

@@ -136,7 +136,13 @@ internal sealed class ContinuousBatch
         }
     }
 
-    /// <summary>One block per row, stepped until no row has a mask left in its block.</summary>
+    /// <summary>
+    /// One block per row, stepped while some row's plan has a step left and its block a mask. That is the reference
+    /// samplers' fixed number of calls (LLaDA's steps per block, Dream's steps), ending early only when the block has
+    /// no mask left, after which their calls could commit nothing. Where the model predicted its own mask token the
+    /// position stays masked; a full-canvas step also offers such leftovers of earlier blocks as candidates, as
+    /// LLaDA's <c>generate.py</c> and Fast-dLLM's block-start calls do (they rank every mask before the block's end).
+    /// </summary>
     private void DecodeRound(CancellationToken cancellationToken)
     {
         var model = _owner.Model;
@@ -151,13 +157,14 @@ internal sealed class ContinuousBatch
 
         var starts = _rows.Select(r => promptMax + r.Block * _blockLength).ToArray();                 // block columns
         var lengths = _rows.Select(r => Math.Max(0, Math.Min(_blockLength, _answerLength - r.Block * _blockLength))).ToArray();
-        int window = lengths.Max();
+        int window = lengths.Max(), cap = 0;
         foreach (var (row, i) in _rows.Select((row, i) => (row, i)))
         {
             int steps = Math.Max(1, (int)Math.Round((double)_totalSteps * lengths[i] / _answerLength));
             row.BlockStep = 0;
             row.Plan = _policy.BeginBlock(CountMasks(row, row.PromptLength + row.Block * _blockLength, lengths[i]), steps,
                 (int)(row.Seed + row.Block));
+            cap = Math.Max(cap, row.Plan.MaxSteps);
         }
         var context = new ScoringContext { Options = _options, Generators = _rows.Select(r => r.Random!).ToArray(), EndTokenIds = _config.EndTokenIds };
 
@@ -165,42 +172,89 @@ internal sealed class ContinuousBatch
         var keyMask = padded ? tensor(real, device: device).view(batch, length) : null;
         var positions = keyMask is null ? null : keyMask.to_type(ScalarType.Int64).cumsum(-1).sub_(1).clamp_min_(0);
         using var cache = _options.Cache == CacheMode.None ? null : model.CreateCache(batch, length);
-        // Index tensors are fixed for the round: built once here, not per step.
+        // Index tensors and host buffers are fixed for the round: built once here, not per step.
         var round = new RoundIndex(starts, lengths, window, _shift, keyMask, positions, device);
+        var buffers = new StepBuffers(batch, length, round.FedColumns.Length, 2 * batch * (window + 16));
+        var active = new bool[batch];
+        // Masks left in earlier blocks (only where the model predicted its mask token) can only be committed, not added.
+        bool leftovers = _rows.Any(r => r.Canvas.AsSpan(r.PromptLength, r.Block * _blockLength).Contains(_mask));
 
-        for (int step = 0; Enumerable.Range(0, _rows.Count).Any(i => Active(_rows[i], lengths[i])); step++)
+        var profile = StepProfiler.Sink;
+        for (int step = 0; ; step++)
         {
+            long t0 = profile is null ? 0 : Stopwatch.GetTimestamp(), a0 = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
             cancellationToken.ThrowIfCancellationRequested();
-            double[] scored;
+            bool any = false;
+            for (int r = 0; r < batch; r++) any |= active[r] = Active(_rows[r], lengths[r]);
+            if (!any) break;
+            // Every plan bounds its steps (MaxSteps), so this only fires on a bug: a clear error, never a hang.
+            if (step >= cap) throw new InvalidOperationException($"Decoding exceeded its cap of {cap} model calls for one block.");
+            bool full = cache is null || step == 0;
+            var candidates = full && leftovers ? WithLeftovers(round.Window, pads, device) ?? round.Window : round.Window;
+            Span<double> scored;
+            long t1 = profile is null ? 0 : Stopwatch.GetTimestamp(), a1 = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
             using (NewDisposeScope())
             {
-                var logits = Logits(step, cache, round, length, pads);                                  // [B, L, V]
-                using var host = _policy.Score(logits, context).cpu();                                 // the step's one sync
-                scored = host.data<double>().ToArray();
+                var logits = Logits(full, cache, round, candidates, length, pads, buffers);                 // [B, W, V]
+                using var host = _policy.Score(logits, context).cpu();                                     // the step's one sync
+                scored = buffers.Scored(checked((int)host.numel()));
+                host.data<double>().CopyTo(scored, 0, 0);
             }
-            Commit(scored, window, lengths);
+            long t2 = profile is null ? 0 : Stopwatch.GetTimestamp(), a2 = profile is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
+            Commit(scored, candidates, active, pads, buffers);
+            if (profile is not null)
+                profile(new StepProfile(full, Stopwatch.GetElapsedTime(t0, t1) + Stopwatch.GetElapsedTime(t2), Stopwatch.GetElapsedTime(t1, t2),
+                    a1 - a0 + GC.GetAllocatedBytesForCurrentThread() - a2, a2 - a1));
         }
     }
 
-    private Tensor Logits(int step, KvCache? cache, RoundIndex round, int length, int[] pads)
+    /// <summary>The round's window with each row's masks left in earlier blocks in front, or null when there are none
+    /// (the usual case: only a model that predicts its own mask token leaves any).</summary>
+    private StepWindow? WithLeftovers(StepWindow blockWindow, int[] pads, Device device)
+    {
+        List<long>[]? leftovers = null;
+        for (int r = 0; r < _rows.Count; r++)
+        {
+            var row = _rows[r];
+            for (int i = row.PromptLength; i < row.PromptLength + row.Block * _blockLength; i++)
+                if (row.Canvas[i] == _mask) (leftovers ??= Enumerable.Range(0, _rows.Count).Select(_ => new List<long>()).ToArray())[r].Add(pads[r] + i);
+        }
+        if (leftovers is null) return null;
+        int batch = _rows.Count, width = Enumerable.Range(0, batch).Max(r => leftovers[r].Count + blockWindow.Counts[r]);
+        var columns = new long[batch * width];
+        var counts = new int[batch];
+        for (int r = 0; r < batch; r++)
+        {
+            var row = leftovers[r];
+            row.AddRange(blockWindow.Columns.AsSpan(r * blockWindow.Width, blockWindow.Counts[r]).ToArray());
+            counts[r] = row.Count;
+            for (int j = 0; j < width; j++) columns[r * width + j] = row[Math.Min(j, Math.Max(0, row.Count - 1))];
+        }
+        var index = tensor(columns.Select(c => c - _shift).ToArray(), device: device).view(batch, width);
+        return new StepWindow(width, columns, counts, index);
+    }
+
+    private Tensor Logits(bool full, KvCache? cache, RoundIndex round, StepWindow candidates, int length, int[] pads, StepBuffers buffers)
     {
         var model = _owner.Model;
         int batch = _rows.Count;
-        if (cache is null || step == 0)
+        if (full)
         {
             // A full forward; with a cache it also (re)fills every row of it.
-            var canvas = tensor(Padded(length, pads), device: model.Device).view(batch, length);
-            if (_options.CfgScale > 0) return GuidedLogits(canvas, round.KeyMask, round.Positions, round.BlockLogits);
+            Padded(length, pads, buffers.Canvas);
+            var canvas = buffers.CanvasTensor.to(model.Device);
+            if (_options.CfgScale > 0) return GuidedLogits(canvas, round.KeyMask, round.Positions, candidates.LogitsIndex);
             return model.Forward(canvas, new ForwardOptions
             {
-                Cache = cache, KeyMask = round.KeyMask, PositionIds = round.Positions, LogitsIndex = round.BlockLogits,
+                Cache = cache, KeyMask = round.KeyMask, PositionIds = round.Positions, LogitsIndex = candidates.LogitsIndex,
             });
         }
         if (_options.Cache == CacheMode.Prefix)
         {
             // Prefix cache: every row is at the same block (no newcomers under Prefix); feed the block and all after it.
             int from = round.Starts[0] - _shift;
-            var tail = tensor(Padded(length, pads), device: model.Device).view(batch, length).narrow(1, from, length - from);
+            Padded(length, pads, buffers.Canvas);
+            var tail = buffers.CanvasTensor.to(model.Device).narrow(1, from, length - from);
             return model.Forward(tail, new ForwardOptions
             {
                 Cache = cache, Offset = from, KeyMask = round.KeyMask, PositionIds = round.Positions?.narrow(1, from, length - from),
@@ -209,7 +263,7 @@ internal sealed class ContinuousBatch
         }
         // Dual cache: feed only each row's block (one more token before it for Dream), at its own columns; only those
         // tokens travel to the device.
-        var fed = new long[round.FedColumns.Length];
+        var fed = buffers.Fed;
         int width = round.FedColumns.Length / batch;
         for (int r = 0; r < batch; r++)
             for (int j = 0; j < width; j++)
@@ -217,37 +271,10 @@ internal sealed class ContinuousBatch
                 long column = round.FedColumns[r * width + j] - pads[r];
                 fed[r * width + j] = column >= 0 && column < _rows[r].Canvas.Length ? _rows[r].Canvas[column] : 0;
             }
-        return model.Forward(tensor(fed, device: model.Device).view(batch, width), new ForwardOptions
+        return model.Forward(buffers.FedTensor!.to(model.Device), new ForwardOptions
         {
             Cache = cache, CacheColumns = round.Fed, KeyMask = round.KeyMask, PositionIds = round.FedPositions, LogitsIndex = round.Local,
         });
-    }
-
-    /// <summary>The per-round index tensors of the step loop (on the device, in the round's dispose scope).</summary>
-    private sealed class RoundIndex
-    {
-        public RoundIndex(int[] starts, int[] lengths, int window, int shift, Tensor? keyMask, Tensor? positions, Device device)
-        {
-            int batch = starts.Length;
-            Starts = starts;
-            KeyMask = keyMask;
-            Positions = positions;
-            // The fed column whose logits predict block position j (clamped for a shorter last block).
-            BlockLogits = tensor(Columns(starts, lengths, window, -shift), device: device).view(batch, window);
-            Local = tensor(Columns(new int[batch], lengths, window, 0), device: device).view(batch, window);
-            FedColumns = Columns(starts, lengths.Select(l => l + shift).ToArray(), window + shift, -shift);
-            Fed = tensor(FedColumns, device: device).view(batch, window + shift);
-            FedPositions = positions is null ? Fed : positions.gather(1, Fed);
-        }
-
-        public int[] Starts { get; }
-        public Tensor? KeyMask { get; }
-        public Tensor? Positions { get; }
-        public Tensor BlockLogits { get; }
-        public Tensor Local { get; }
-        public long[] FedColumns { get; }
-        public Tensor Fed { get; }
-        public Tensor FedPositions { get; }
     }
 
     /// <summary>LLaDA's unsupervised CFG: the unconditional canvas has the prompt masked; both run in one batch.</summary>
@@ -269,50 +296,40 @@ internal sealed class ContinuousBatch
         return unconditionalLogits + (_options.CfgScale + 1) * (conditional - unconditionalLogits);
     }
 
-    /// <summary>Row-major <c>[B, width]</c> columns <c>start + offset + min(j, length - 1)</c>.</summary>
-    private static long[] Columns(int[] starts, int[] lengths, int width, int offset)
-    {
-        var columns = new long[starts.Length * width];
-        for (int r = 0; r < starts.Length; r++)
-            for (int j = 0; j < width; j++)
-                columns[r * width + j] = starts[r] + offset + Math.Min(j, Math.Max(0, lengths[r] - 1));
-        return columns;
-    }
-
-    private long[] Padded(int length, int[] pads)
+    private void Padded(int length, int[] pads, long[] canvas)
     {
         long pad = _config.PadTokenId ?? _config.EndTokenIds.FirstOrDefault();
-        var canvas = new long[_rows.Count * length];
         Array.Fill(canvas, pad);
         for (int r = 0; r < _rows.Count; r++) _rows[r].Canvas.CopyTo(canvas.AsSpan(r * length + pads[r]));
-        return canvas;
     }
 
-    private void Commit(double[] scored, int window, int[] lengths)
+    private void Commit(ReadOnlySpan<double> scored, StepWindow candidates, bool[] active, int[] pads, StepBuffers buffers)
     {
-        int plane = _rows.Count * window;
+        int width = candidates.Width, plane = _rows.Count * width;
         for (int r = 0; r < _rows.Count; r++)
         {
             var row = _rows[r];
-            if (!Active(row, lengths[r])) continue;
+            if (!active[r]) continue;
             if (row.Request.CancellationToken.IsCancellationRequested)
             {
                 row.Reason = DiffusionFinishReason.Cancelled;
                 Finish(row);
                 continue;
             }
-            int start = row.PromptLength + row.Block * _blockLength, length = lengths[r];
-            var masked = new bool[length];
-            var commit = new bool[length];
-            for (int j = 0; j < length; j++) masked[j] = row.Canvas[start + j] == _mask;
-            var candidates = scored.AsSpan(r * window, length);
-            row.Plan!.Choose(scored.AsSpan(plane + r * window, length), masked, row.BlockStep++, commit);
-            var committed = new List<(int, int)>();
-            for (int j = 0; j < length; j++)
+            int count = candidates.Counts[r];
+            var columns = candidates.Columns.AsSpan(r * width, count);
+            buffers.ClearFlags(count);
+            Span<bool> masked = buffers.Masked.AsSpan(0, count), commit = buffers.Commit.AsSpan(0, count);
+            for (int j = 0; j < count; j++) masked[j] = row.Canvas[columns[j] - pads[r]] == _mask;
+            var tokens = scored.Slice(r * width, count);
+            row.Plan!.Choose(scored.Slice(plane + r * width, count), masked, row.BlockStep++, commit);
+            List<(int, int)>? committed = _onStep is null ? null : [];
+            for (int j = 0; j < count; j++)
             {
                 if (!commit[j] || !masked[j]) continue;
-                row.Canvas[start + j] = (long)candidates[j];
-                committed.Add((start + j - row.PromptLength, (int)candidates[j]));
+                long at = columns[j] - pads[r];
+                row.Canvas[at] = (long)tokens[j];
+                committed?.Add(((int)at - row.PromptLength, (int)tokens[j]));
             }
             row.Steps++;
             bool finished = CheckFinished(row);
@@ -320,14 +337,15 @@ internal sealed class ContinuousBatch
             {
                 var answer = Answer(row);
                 int stable = Array.IndexOf(answer, _mask);
-                _onStep(new DiffusionStep(row.Id, row.Steps - 1, row.Block, committed, answer, stable < 0 ? answer.Length : stable, finished));
+                _onStep(new DiffusionStep(row.Id, row.Steps - 1, row.Block, committed!, answer, stable < 0 ? answer.Length : stable, finished));
             }
             if (finished) Finish(row);
         }
     }
 
+    /// <summary>Whether the row takes the next step: its plan has one left and its block a mask.</summary>
     private bool Active(BatchRow row, int length) =>
-        !row.Done && CountMasks(row, row.PromptLength + row.Block * _blockLength, length) > 0;
+        !row.Done && row.Plan!.HasStep(row.BlockStep) && CountMasks(row, row.PromptLength + row.Block * _blockLength, length) > 0;
 
     /// <summary>A row is done once an end token (or stop sequence) is committed with nothing masked before it:
     /// what follows can no longer change the answer, so it is not decoded. The answer is cut at the earlier of the
@@ -335,14 +353,16 @@ internal sealed class ContinuousBatch
     /// text before the end token whenever the cut is first decided.</summary>
     private bool CheckFinished(BatchRow row)
     {
-        var answer = Answer(row);
-        int firstMask = Array.IndexOf(answer, _mask);
+        var answer = row.Canvas.AsSpan(row.PromptLength, _answerLength);
+        int firstMask = answer.IndexOf((long)_mask);
         int stableLength = firstMask < 0 ? answer.Length : firstMask;
-        int end = Array.FindIndex(answer, 0, stableLength, t => _config.EndTokenIds.Contains(t));
+        int end = -1;
+        for (int i = 0; i < stableLength && end < 0; i++)
+            if (IsEndToken(answer[i])) end = i;
         bool stop = end >= 0 && _options.StopAtEndToken;
         if (row.Cut < 0)
         {
-            if (StopStringCut(row, answer, end >= 0 ? end : stableLength) is var (keep, at))
+            if (StopStringCut(row, end >= 0 ? end : stableLength) is var (keep, at))
             {
                 (row.Cut, row.StopAt) = (keep, at);
                 stop = true;
@@ -358,15 +378,23 @@ internal sealed class ContinuousBatch
 
     /// <summary>Where the first stop string starts in the text of the first <paramref name="length"/> answer tokens,
     /// and how many whole tokens come before it; null when none occurs.</summary>
-    private (int Keep, int At)? StopStringCut(BatchRow row, int[] answer, int length)
+    private (int Keep, int At)? StopStringCut(BatchRow row, int length)
     {
         if (row.Request.StopSequences is not { Count: > 0 } stops || _owner.Tokenizer is not { } tokenizer) return null;
+        var answer = Answer(row);
         string text = tokenizer.Decode(answer.Take(length), skipSpecialTokens: true);
         int at = stops.Where(s => s.Length > 0).Select(s => text.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(-1).Min();
         if (at < 0) return null;
         int keep = 0;
         while (keep < length && tokenizer.Decode(answer.Take(keep + 1), skipSpecialTokens: true).Length <= at) keep++;
         return (keep, at);
+    }
+
+    private bool IsEndToken(long token)
+    {
+        var ends = _config.EndTokenIds;
+        for (int i = 0; i < ends.Count; i++) if (ends[i] == token) return true;
+        return false;
     }
 
     private void Finish(BatchRow row)

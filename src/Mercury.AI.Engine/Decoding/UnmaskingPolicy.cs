@@ -38,20 +38,43 @@ internal sealed class ScoringContext
     }
 }
 
-/// <summary>One row's commit plan for one block.</summary>
+/// <summary>
+/// One row's commit plan for one block. The step loop runs a block while <see cref="HasStep"/> says so and a mask is
+/// left in it; each step the plan picks, among the step's candidates (the block's masked positions, plus masks left in
+/// earlier blocks when the step ran the whole canvas), which to commit. A committed candidate can be the mask token
+/// itself (the model predicted it): the position stays masked, as in the reference samplers.
+/// </summary>
 internal abstract class BlockPlan
 {
-    /// <summary>Sets <paramref name="commit"/>[j] for the block positions to commit at <paramref name="step"/>.</summary>
+    /// <summary>Whether the reference sampler makes call number <paramref name="step"/> (0-based) for this block.</summary>
+    public abstract bool HasStep(int step);
+
+    /// <summary>A bound on <see cref="HasStep"/>: the step loop's hard cap on calls per block.</summary>
+    public abstract int MaxSteps { get; }
+
+    /// <summary>Sets <paramref name="commit"/>[j] for the candidates to commit at <paramref name="step"/>.</summary>
     public abstract void Choose(ReadOnlySpan<double> confidence, ReadOnlySpan<bool> masked, int step, Span<bool> commit);
 
-    /// <summary>The masked positions ordered by confidence, highest first (ties by position, as a stable top-k).</summary>
-    protected static int[] Ranked(ReadOnlySpan<double> confidence, ReadOnlySpan<bool> masked)
+    [ThreadStatic] private static double[]? t_confidence;
+    [ThreadStatic] private static int[]? t_order;
+    [ThreadStatic] private static Comparison<int>? t_byConfidence;
+
+    /// <summary>The masked candidates by confidence, highest first (ties by position, as a stable top-k). The span is
+    /// scratch of this thread, valid until the next call: no allocation per step.</summary>
+    protected static ReadOnlySpan<int> Ranked(ReadOnlySpan<double> confidence, ReadOnlySpan<bool> masked)
     {
-        var order = new List<int>();
-        for (int j = 0; j < masked.Length; j++) if (masked[j]) order.Add(j);
-        var conf = confidence.ToArray();
-        order.Sort((a, b) => conf[b].CompareTo(conf[a]) is var c && c != 0 ? c : a.CompareTo(b));
-        return order.ToArray();
+        if (t_confidence is null || t_confidence.Length < confidence.Length)
+        {
+            t_confidence = new double[Math.Max(64, confidence.Length)];
+            t_order = new int[t_confidence.Length];
+        }
+        confidence.CopyTo(t_confidence);
+        t_byConfidence ??= (a, b) => t_confidence![b].CompareTo(t_confidence[a]) is var c && c != 0 ? c : a.CompareTo(b);
+        int n = 0;
+        for (int j = 0; j < masked.Length; j++) if (masked[j]) t_order![n++] = j;
+        var order = t_order.AsSpan(0, n);
+        order.Sort(t_byConfidence);
+        return order;
     }
 
     protected static int CountMasked(ReadOnlySpan<bool> masked)

@@ -36,8 +36,8 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     private Tensor _embedding = null!;
     private RmsNormWeights _finalNorm = null!;
     private Tensor _head = null!;
-    private Tensor?[] _outputT = [], _downT = [];
     private Tensor? _headT;
+    private InferenceWeights[] _inference = [];
 
     protected DiffusionTransformer(string name, ModelConfig config, ModelBuildOptions options) : base(name)
     {
@@ -68,13 +68,15 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     {
         _embedding = embedding;
         _blocks = blocks.ToArray();
-        // Inference keeps transposed views of the output and down projections, so addmm needs no per-step transpose.
-        // Training takes them per call: a long-lived view of a parameter the optimizer updates in place is fragile.
-        _outputT = _blocks.Select(w => Trainable ? null : w.Output.Weight.t()).ToArray();
-        _downT = _blocks.Select(w => Trainable ? null : w.Down.Weight.t()).ToArray();
-        _headT = Trainable ? null : head.t();
         _finalNorm = finalNorm;
         _head = head;
+        if (Trainable) return;
+        // Inference keeps transposed views of every projection, so no matmul transposes per step. (Training takes them
+        // per call: a long-lived view of a parameter the optimizer updates in place is fragile.)
+        _headT = head.t();
+        float sqrtHidden = MathF.Sqrt(Config.HiddenSize);
+        _inference = _blocks.Select(w => new InferenceWeights(w.AttentionNorm, w.FusedQkv!.t(), w.FusedQkvBias, w.Output.Weight.t(),
+            w.FeedForwardNorm, w.FusedGateUp!.t(), w.Down.Weight.t(), sqrtHidden)).ToArray();
     }
 
     /// <summary>Allocates an uninitialised weight; with <see cref="ModelBuildOptions.Trainable"/> it will carry gradients.</summary>
@@ -108,13 +110,50 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
     public Tensor Forward(Tensor inputIds, ForwardOptions? options = null)
     {
         options ??= new ForwardOptions();
-        long b = inputIds.shape[0], t = inputIds.shape[1];
-        long c = Config.HiddenSize;
+        long t = inputIds.shape[1];
         if (options.Cache is { } cache && options.Offset + t > cache.Capacity)
             throw new ArgumentException($"Cache holds {cache.Capacity} positions; rows {options.Offset}..{options.Offset + t} do not fit.");
         if (options.PositionIds is null && options.Offset + t > Config.MaxSequenceLength)
             throw new ArgumentException($"Positions up to {options.Offset + t} exceed the model's max_sequence_length {Config.MaxSequenceLength}.");
+        return Trainable ? TrainingForward(inputIds, options) : InferenceForward(inputIds, options);
+    }
 
+    /// <summary>Inference: buffers, views and RoPE matrices once per forward, the residual stream updated in place
+    /// (<see cref="Models.InferenceForward"/>).</summary>
+    private Tensor InferenceForward(Tensor inputIds, ForwardOptions options)
+    {
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        using var scope = NewDisposeScope();
+        var x = _embedding.index_select(0, inputIds.reshape(-1));                                  // [B·T, C]
+        var shared = TransformerMath.Shared(b, t, Config.NumHeads, Config.NumKeyValueHeads, Config.HeadDim, KeyLength(options, t), Device, options);
+        // The cache stores [B, Tmax, 2Hkv, D]: a step's keys and values go in with one scatter along the positions.
+        var index = options.CacheColumns?.view(b, t, 1, 1).expand(b, t, 2 * Config.NumKeyValueHeads, Config.HeadDim);
+        var step = new InferenceForward(Config, DType, Device, b, t, new Rope(_cos, _sin, _rotate, b, t, options), shared with { CacheIndex = index });
+        for (int i = 0; i < _inference.Length; i++) step.Block(x, i, _inference[i], options.Cache, options);
+        if (options.Cache is { } used) used.Length = options.CacheColumns is null ? Math.Max(used.Length, options.Offset + t) : used.Capacity;
+
+        var hidden = LogitRows(x.view(b, t, Config.HiddenSize), options);                         // [B, L, C]
+        long rows = hidden.shape[1];
+        var normed = Models.InferenceForward.Normalized(hidden.reshape(b * rows, Config.HiddenSize), _finalNorm).mul_(MathF.Sqrt(Config.HiddenSize));
+        var logits = normed.matmul(_headT!).view(b, rows, -1);                                    // [B, L, V]
+        if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The rows of <paramref name="hidden"/> <c>[B, T, C]</c> whose logits are wanted.</summary>
+    private static Tensor LogitRows(Tensor hidden, ForwardOptions options)
+    {
+        long b = hidden.shape[0], t = hidden.shape[1], c = hidden.shape[2];
+        if (options.LogitsIndex is { } index) return hidden.gather(1, index.unsqueeze(-1).expand(b, index.shape[1], c));
+        long start = options.LogitsStart, length = options.LogitsLength ?? t - options.LogitsStart;
+        return start != 0 || length != t ? hidden.narrow(1, start, length) : hidden;
+    }
+
+    /// <summary>Training: separate parameters fused per call, out-of-place ops autograd can differentiate.</summary>
+    private Tensor TrainingForward(Tensor inputIds, ForwardOptions options)
+    {
+        long b = inputIds.shape[0], t = inputIds.shape[1];
+        long c = Config.HiddenSize;
         using var scope = NewDisposeScope();
         bool ropeFloat32 = Config.RopeFullPrecision;
         var (cos, sin) = TransformerMath.RopeRows(_cos, _sin, b, t, options);
@@ -127,32 +166,23 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
             var residual = x;
             using var layerScope = NewDisposeScope();
             var h = w.AttentionNorm.Forward(x);
-            var qkvWeight = w.FusedQkv ?? cat([w.Q.Weight, w.K.Weight, w.V.Weight], 0);
-            var qkvBias = w.FusedQkvBias ?? (w.Q.Bias is null ? null : cat([w.Q.Bias, w.K.Bias!, w.V.Bias!], 0));
+            var qkvWeight = cat([w.Q.Weight, w.K.Weight, w.V.Weight], 0);
+            var qkvBias = w.Q.Bias is null ? null : cat([w.Q.Bias, w.K.Bias!, w.V.Bias!], 0);
             var qkv = F.linear(h, qkvWeight, qkvBias);                                            // [B·T, (H+2Hkv)·D]
             var attention = TransformerMath.Attention(qkv, b, t, i, Config.NumHeads, Config.NumKeyValueHeads, Config.HeadDim,
                 cos, sin, _rotate, ropeFloat32, options, shared);                                 // [B·T, H·D]
-            x = addmm(x, attention, _outputT[i] ?? w.Output.Weight.t(), 1, 1);                    // residual + o_proj
+            x = addmm(x, attention, w.Output.Weight.t(), 1, 1);                                   // residual + o_proj
 
             h = w.FeedForwardNorm.Forward(x);
-            var gateUp = F.linear(h, w.FusedGateUp ?? cat([w.Gate.Weight, w.Up.Weight], 0));      // [B·T, 2I]
-            x = addmm(x, TransformerMath.SwiGlu(gateUp, Config.IntermediateSize), _downT[i] ?? w.Down.Weight.t(), 1, 1); // residual + down
+            var gateUp = F.linear(h, cat([w.Gate.Weight, w.Up.Weight], 0));                      // [B·T, 2I]
+            x = addmm(x, TransformerMath.SwiGlu(gateUp, Config.IntermediateSize), w.Down.Weight.t(), 1, 1); // residual + down
             x.MoveToOuterDisposeScope();
             if (i > 0) residual.Dispose(); // keep one residual stream alive, not one per layer
         }
         if (options.Cache is { } used) used.Length = options.CacheColumns is null ? Math.Max(used.Length, options.Offset + t) : used.Capacity;
 
-        var hidden = x.view(b, t, c);
-        if (options.LogitsIndex is { } index)
-        {
-            hidden = hidden.gather(1, index.unsqueeze(-1).expand(b, index.shape[1], c));          // [B, L, C]
-        }
-        else
-        {
-            long start = options.LogitsStart, length = options.LogitsLength ?? t - options.LogitsStart;
-            if (start != 0 || length != t) hidden = hidden.narrow(1, start, length);
-        }
-        var logits = _finalNorm.Forward(hidden).matmul(_headT ?? _head.t());                       // [B, T', V]
+        var hidden = LogitRows(x.view(b, t, c), options);                                         // [B, L, C]
+        var logits = _finalNorm.Forward(hidden).matmul(_head.t());                                 // [B, L, V]
         if (logits.dtype != ScalarType.Float32) logits = logits.to_type(ScalarType.Float32);
         return logits.MoveToOuterDisposeScope();
     }
@@ -164,7 +194,9 @@ public abstract class DiffusionTransformer : nn.Module, IDiffusionLanguageModel
             _cos.Dispose();
             _sin.Dispose();
             _rotate.Dispose();
-            foreach (var view in _outputT.Concat(_downT).Append(_headT)) view?.Dispose();
+            _headT?.Dispose();
+            foreach (var w in _inference)
+                foreach (var view in new[] { w.QkvT, w.OutputT, w.GateUpT, w.DownT }) view.Dispose();
             foreach (var block in _blocks)
             {
                 block.FusedQkv?.Dispose();

@@ -17,7 +17,8 @@ public sealed record ModelLoadOptions
     /// <summary>Target dtype; null = bf16 on CUDA, f32 on CPU.</summary>
     public ScalarType? DType { get; init; }
 
-    /// <summary>Load this single weights file of the folder instead of <c>model.safetensors</c> / the index (e.g. <c>model.bf16.safetensors</c>).</summary>
+    /// <summary>Load this single weights file of the folder (e.g. <c>model.bf16.safetensors</c>). Null: <c>model.safetensors</c>,
+    /// else the index's shards, else the folder's only <c>*.safetensors</c> (see <see cref="CheckpointFolder"/>).</summary>
     public string? WeightsFileName { get; init; }
 }
 
@@ -42,7 +43,7 @@ public static class ModelLoader
         if (File.Exists(folder)) throw new CheckpointException(folder, "is a file, not a checkpoint folder; pass the folder that holds config.json and the weights");
         if (!Directory.Exists(folder)) throw new CheckpointException(folder, "checkpoint folder not found");
         var config = ModelConfig.FromFile(Path.Combine(folder, CheckpointFolder.ConfigFileName));
-        using var checkpoint = CheckpointFolder.Open(folder, options.WeightsFileName);
+        using var checkpoint = CheckpointFolder.Open(folder, options.WeightsFileName, logger);
         var model = Create(config, new ModelBuildOptions { Device = device, DType = dtype });
         try
         {
@@ -53,8 +54,8 @@ public static class ModelLoader
             model.Dispose();
             throw;
         }
-        logger.LogInformation("Loaded {Architecture} from {Folder} ({Layers} layers, d={Hidden}, vocab {Vocab}) as {DType} on {Device} in {Ms} ms",
-            config.Architecture, folder, config.NumLayers, config.HiddenSize, config.VocabSize, dtype, device, stopwatch.ElapsedMilliseconds);
+        logger.LogInformation("Loaded {Architecture} from {Weights} ({Layers} layers, d={Hidden}, vocab {Vocab}) as {DType} on {Device} in {Ms} ms",
+            config.Architecture, string.Join(", ", checkpoint.WeightsFiles), config.NumLayers, config.HiddenSize, config.VocabSize, dtype, device, stopwatch.ElapsedMilliseconds);
         return model;
     }
 

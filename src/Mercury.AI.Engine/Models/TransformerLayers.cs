@@ -33,11 +33,21 @@ public sealed class RmsNormWeights : nn.Module
         Weight = new Parameter(ones(size, dtype, device), requires_grad: false);
         register_parameter("weight", Weight);
         Eps = eps;
+        SqrtScaledEps = tensor(new[] { (float)Math.Sqrt(size * eps) }, device: device).DetachFromDisposeScope();
     }
 
     public Parameter Weight { get; }
 
     public double Eps { get; }
+
+    /// <summary><c>sqrt(C·eps)</c> as a float32 tensor: <c>hypot(‖x‖, sqrt(C·eps)) = √C · sqrt(mean(x²) + eps)</c>.</summary>
+    internal Tensor SqrtScaledEps { get; }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) SqrtScaledEps.Dispose();
+        base.Dispose(disposing);
+    }
 
     public Tensor Forward(Tensor x)
     {

@@ -33,6 +33,18 @@ internal static class ByteLevelAlphabet
         }
     }
 
+    /// <summary>Appends the bytes of a token written wholly in the byte-level alphabet; false (nothing appended) otherwise.</summary>
+    public static bool TryAppendTokenBytes(string token, List<byte> destination)
+    {
+        foreach (char c in token)
+        {
+            if (c >= s_charToByte.Length || s_charToByte[c] < 0) return false;
+        }
+
+        foreach (char c in token) destination.Add((byte)s_charToByte[c]);
+        return true;
+    }
+
     /// <summary>Appends the UTF-8 bytes of <paramref name="text"/>.</summary>
     public static void AppendUtf8(string text, List<byte> destination) => destination.AddRange(Encoding.UTF8.GetBytes(text));
 

@@ -46,8 +46,8 @@ public sealed class HuggingFaceTokenizer
         {
             Merges = spec.Merges,
             // The library's "special tokens" are simply tokens it maps whole when a pre-token range equals one, which
-            // is what every HF added token needs, special or not.
-            SpecialTokens = new Dictionary<string, int>(_addedByContent, StringComparer.Ordinal),
+            // is what every HF added token needs, special or not, and what ignore_merges asks of every vocabulary entry.
+            SpecialTokens = WholeTokens(spec, _addedByContent),
             PreTokenizer = new HuggingFacePreTokenizer(spec.SplitStages, spec.AddedTokens),
             Normalizer = null,
             ByteLevel = true,
@@ -66,6 +66,38 @@ public sealed class HuggingFaceTokenizer
             // e.g. a merge naming a token that is not in the vocabulary.
             throw new InvalidDataException($"Tokenizer file '{source}' is malformed: {ex.Message}", ex);
         }
+    }
+
+    /// <summary>
+    /// Pre-tokens the BPE model maps to one id without merging, keyed by their text: the added tokens, and with
+    /// <c>ignore_merges</c> every vocabulary entry as well (HF's <c>Bpe::tokenize</c> looks the byte-level pre-token up in
+    /// the vocabulary before merging, huggingface/tokenizers#1493). An entry whose bytes are not whole UTF-8 characters
+    /// can never equal a pre-token, which is a slice of the text, so it is left out. Added tokens win a tie.
+    /// </summary>
+    private static Dictionary<string, int> WholeTokens(TokenizerSpec spec, Dictionary<string, int> added)
+    {
+        var whole = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (spec.IgnoreMerges)
+        {
+            var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+            var bytes = new List<byte>();
+            foreach ((string token, int id) in spec.Vocab)
+            {
+                bytes.Clear();
+                if (!ByteLevelAlphabet.TryAppendTokenBytes(token, bytes)) continue;
+                try
+                {
+                    whole[strict.GetString(CollectionsMarshal.AsSpan(bytes))] = id;
+                }
+                catch (DecoderFallbackException)
+                {
+                    // part of a multi-byte character
+                }
+            }
+        }
+
+        foreach ((string content, int id) in added) whole[content] = id;
+        return whole;
     }
 
     /// <summary>The file (or the name given to <see cref="FromJson"/>) this tokenizer was loaded from.</summary>

@@ -70,6 +70,7 @@ internal static class TokenizerJson
                 ContinuingSubwordPrefix = OptionalString(model, "continuing_subword_prefix", source),
                 EndOfWordSuffix = OptionalString(model, "end_of_word_suffix", source),
                 FuseUnknownTokens = Flag(model, "fuse_unk", source),
+                IgnoreMerges = Flag(model, "ignore_merges", source),
             };
         }
     }
@@ -98,10 +99,6 @@ internal static class TokenizerJson
             throw Unsupported(source, "BPE byte_fallback");
         }
 
-        if (Flag(model, "ignore_merges", source))
-        {
-            throw Unsupported(source, "BPE ignore_merges");
-        }
     }
 
     private static Dictionary<string, int> ReadVocab(JsonElement vocab, string source)

@@ -28,4 +28,7 @@ internal sealed class TokenizerSpec
     public string? EndOfWordSuffix { get; init; }
 
     public bool FuseUnknownTokens { get; init; }
+
+    /// <summary>HF's <c>ignore_merges</c> (Llama-3): a pre-token that is itself a vocabulary entry is emitted whole.</summary>
+    public bool IgnoreMerges { get; init; }
 }

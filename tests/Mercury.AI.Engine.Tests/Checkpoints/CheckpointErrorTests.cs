@@ -381,6 +381,46 @@ public class CheckpointErrorTests
     }
 
     [Fact]
+    public void Single_weights_file_of_any_name_is_loaded_and_named_in_the_log()
+    {
+        using var folder = Checkpoint(LLaDA);
+        File.Move(folder.Weights, Path.Combine(folder.Path, "model.bf16.safetensors"));
+        var logger = new RecordingLogger();
+
+        using var model = ModelLoader.Load(folder.Path, logger: logger);
+        using var reference = ModelLoader.Load(Fixtures.Path(LLaDA));
+
+        var loaded = ((nn.Module)model).named_parameters().ToList();
+        var expected = ((nn.Module)reference).named_parameters().ToList();
+        Assert.Equal(expected.Select(p => p.name), loaded.Select(p => p.name));
+        foreach (var ((_, a), (_, b)) in loaded.Zip(expected)) Assert.True(a.eq(b).all().item<bool>());
+        Assert.Contains(logger.Entries, e => e.Message.Contains("model.bf16.safetensors"));
+    }
+
+    [Fact]
+    public void Model_safetensors_is_chosen_over_other_weights_files_and_the_choice_is_logged()
+    {
+        var logger = new RecordingLogger();
+        using var checkpoint = CheckpointFolder.Open(Fixtures.Path(LLaDA), logger: logger); // model.safetensors + model.bf16.safetensors
+
+        Assert.Equal([CheckpointFolder.SingleFileName], checkpoint.WeightsFiles.Select(Path.GetFileName));
+        var entry = Assert.Single(logger.Entries, e => e.Level == Microsoft.Extensions.Logging.LogLevel.Information);
+        Assert.Contains(CheckpointFolder.SingleFileName, entry.Message);
+        Assert.Contains("model.bf16.safetensors", entry.Message);
+        Assert.Contains("unused", entry.Message);
+    }
+
+    [Fact]
+    public void Several_unnamed_weights_files_without_an_index_are_refused_with_their_names()
+    {
+        using var folder = Sharded(LLaDA);
+        var shards = folder.Shards();
+        File.Delete(folder.Index);
+        var e = LoadFails(folder.Path);
+        AssertReports(e, folder.Path, [.. shards.Take(2), "several weights files", "WeightsFileName", CheckpointFolder.IndexFileName]);
+    }
+
+    [Fact]
     public void Nonexistent_folder_is_reported_as_not_found()
     {
         string missing = Path.Combine(Path.GetTempPath(), "mercury-no-such-checkpoint-" + Guid.NewGuid().ToString("N"));

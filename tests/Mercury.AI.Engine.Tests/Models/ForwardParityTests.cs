@@ -24,6 +24,21 @@ public class ForwardParityTests
         Assert.True(diff < Tolerance, $"max |diff| {diff:E2} >= {Tolerance:E0}");
     }
 
+    /// <summary>bf16 end to end (weights, activations, cache): within 2 % of the largest reference logit, the bound
+    /// <c>mercury-bench parity</c> applies on CUDA too. The reference for LLaDA is the f32 forward of the same bf16 weights.</summary>
+    [Theory]
+    [InlineData("llada-tiny", "model.bf16.safetensors", "logits_from_bf16_weights")]
+    [InlineData("llada-tiny", null, "logits")]
+    [InlineData("dream-tiny", null, "logits")]
+    public void Bfloat16_forward_stays_within_two_percent_of_the_reference_logits(string fixture, string? weights, string goldenKey)
+    {
+        using var model = ModelLoader.Load(Fixtures.Path(fixture), new ModelLoadOptions { WeightsFileName = weights, DType = ScalarType.BFloat16 });
+        var (ids, expected) = Golden(fixture, goldenKey);
+        using var logits = model.Forward(ids);
+        double diff = (logits - expected).abs().max().item<float>(), bound = 0.02 * expected.abs().max().item<float>();
+        Assert.True(diff < bound, $"max |diff| {diff:E2} >= {bound:E2}");
+    }
+
     [Theory]
     [InlineData("llada-tiny")]
     [InlineData("dream-tiny")]

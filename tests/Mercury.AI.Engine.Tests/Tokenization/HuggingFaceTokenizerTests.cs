@@ -277,3 +277,73 @@ public class IncrementalDecoderTokenizationTests
         return Printable(b) ? (char)b : (char)(256 + Enumerable.Range(0, b).Count(x => !Printable(x)));
     }
 }
+
+/// <summary>HF's <c>ignore_merges</c> (Llama-3's tokenizer.json): a pre-token that is itself in the vocabulary is one token.</summary>
+public class IgnoreMergesTests
+{
+    // "abc" and "Ġabc" are vocabulary entries the merges cannot build: merging b+c first leaves a|bc, and a+bc is no merge.
+    private static string Json(bool ignoreMerges) => $$"""
+        {
+          "model": {
+            "type": "BPE", "ignore_merges": {{(ignoreMerges ? "true" : "false")}},
+            "vocab": { "a": 0, "b": 1, "c": 2, "bc": 3, "ab": 4, "abc": 5, "Ġ": 6, "Ġabc": 7 },
+            "merges": [ ["b", "c"], ["a", "b"] ]
+          },
+          "added_tokens": [ { "id": 8, "content": "<|end|>", "special": true } ],
+          "pre_tokenizer": { "type": "ByteLevel", "add_prefix_space": false, "use_regex": true },
+          "decoder": { "type": "ByteLevel" }
+        }
+        """;
+
+    [Theory]
+    [InlineData("abc", new[] { 0, 3 }, new[] { 5 })]
+    [InlineData(" abc", new[] { 6, 0, 3 }, new[] { 7 })]
+    [InlineData("ab", new[] { 4 }, new[] { 4 })]                        // merges reach it anyway
+    [InlineData("cab", new[] { 2, 4 }, new[] { 2, 4 })]                 // not a vocabulary entry: merged as usual
+    [InlineData("abc<|end|>abc", new[] { 0, 3, 8, 0, 3 }, new[] { 5, 8, 5 })]
+    public void Pre_token_in_the_vocabulary_is_emitted_whole(string text, int[] withMerges, int[] ignoringMerges)
+    {
+        var merged = HuggingFaceTokenizer.FromJson(Json(ignoreMerges: false));
+        var whole = HuggingFaceTokenizer.FromJson(Json(ignoreMerges: true), "llama3-style");
+
+        Assert.Equal(withMerges, merged.Encode(text));
+        Assert.Equal(ignoringMerges, whole.Encode(text));
+        Assert.Equal(ignoringMerges, whole.Inner.EncodeToIds(text));
+        Assert.Equal(text, whole.Decode(whole.Encode(text)));
+    }
+
+    [Fact]
+    public void Fixture_with_ignore_merges_encodes_each_vocabulary_pre_token_as_one_id_and_the_rest_as_before()
+    {
+        JsonNode root = JsonNode.Parse(File.ReadAllText(QwenStyleFixture.JsonPath))!;
+        root["model"]!["ignore_merges"] = true;
+        var whole = HuggingFaceTokenizer.FromJson(root.ToJsonString(), "qwen2-style+ignore_merges");
+        var merged = QwenStyleFixture.Tokenizer;
+        var pre = merged.Inner.PreTokenizer!;
+
+        foreach (var (text, _, _, _) in QwenStyleFixture.Cases)
+        {
+            var expected = new List<int>();
+            foreach (var (offset, length) in pre.PreTokenize(text))
+            {
+                string piece = text.Substring(offset, length);
+                // HF looks the pre-token's byte-level form up in the vocabulary before merging.
+                if (merged.TokenToId(ByteLevel(piece)) is int id) expected.Add(id);
+                else expected.AddRange(merged.Inner.EncodeToIds(piece, considerPreTokenization: false, considerNormalization: false));
+            }
+
+            Assert.Equal(expected, whole.Encode(text));
+            Assert.Equal(merged.Decode(merged.Encode(text)), whole.Decode(whole.Encode(text)));
+        }
+    }
+
+    /// <summary>GPT-2's byte-to-character table applied to the UTF-8 of <paramref name="text"/>.</summary>
+    private static string ByteLevel(string text)
+    {
+        var table = new char[256];
+        int n = 0;
+        for (int b = 0; b < 256; b++)
+            table[b] = b is >= '!' and <= '~' or >= 0xA1 and <= 0xAC or >= 0xAE and <= 0xFF ? (char)b : (char)(256 + n++);
+        return new string(System.Text.Encoding.UTF8.GetBytes(text).Select(b => table[b]).ToArray());
+    }
+}

@@ -90,6 +90,11 @@ public sealed record DreamRemasking(DreamConfidence Confidence = DreamConfidence
         private readonly double _algTemperature;
         private readonly Random _random;
 
+        public override int MaxSteps => _t.Length - 1;
+
+        // Dream's sampler makes exactly `steps` calls; a position whose candidate was the mask token stays masked.
+        public override bool HasStep(int step) => step < _t.Length - 1;
+
         public LinspacePlan(int steps, double eps, double algTemperature, int seed)
         {
             _random = new Random(seed);
@@ -137,7 +142,8 @@ public sealed record DreamRemasking(DreamConfidence Confidence = DreamConfidence
 /// <summary>
 /// Fast-dLLM's <c>confidence_threshold</c> for Dream: each step may commit masks/steps candidates (plus any carried
 /// over); the most confident always, the others only if their probability is at least <paramref name="Threshold"/>.
-/// Declined ones carry over; if some remain at the last step, the loop runs extra steps for them.
+/// Declined ones carry over; if some are declined at the last step, the loop runs one more step for them. A candidate
+/// that is the mask token is committed as such (the position stays masked) and not carried, as in the reference.
 /// </summary>
 public sealed record DreamConfidenceThreshold(double Threshold = 0.9) : UnmaskingPolicy
 {
@@ -150,6 +156,11 @@ public sealed record DreamConfidenceThreshold(double Threshold = 0.9) : Unmaskin
         private int _steps = Math.Max(1, steps);
         private int _carried;
         private bool _scheduleSpent;
+
+        // Each extra step commits its best candidate and carries fewer than it was given, so at most maskCount extra steps.
+        public override int MaxSteps => Math.Max(1, steps) + maskCount;
+
+        public override bool HasStep(int step) => step < _steps;
 
         public override void Choose(ReadOnlySpan<double> confidence, ReadOnlySpan<bool> masked, int step, Span<bool> commit)
         {

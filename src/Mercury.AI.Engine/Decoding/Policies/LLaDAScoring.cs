@@ -65,16 +65,22 @@ public sealed record RandomRemasking : UnmaskingPolicy
 /// <summary>
 /// Fast-dLLM confidence-threshold parallel decoding (arXiv:2505.22618, §3.3): every step commits the most
 /// confident masked candidate of the block and every other one whose probability is at least
-/// <paramref name="Threshold"/>; the block runs until it holds no mask.
+/// <paramref name="Threshold"/>; the block runs until it holds no mask. Fast-dLLM's loop never ends when the model
+/// keeps predicting its own mask token there; this policy stops such a block after as many steps as it had masks, the
+/// most a block needs while every step commits a token.
 /// </summary>
 public sealed record ConfidenceThresholdRemasking(double Threshold = 0.9) : UnmaskingPolicy
 {
     internal override Tensor Score(Tensor logits, ScoringContext context) => LLaDAScoring.Score(logits, context, randomConfidence: false);
 
-    internal override BlockPlan BeginBlock(int maskCount, int steps, int seed) => new ThresholdPlan(Threshold);
+    internal override BlockPlan BeginBlock(int maskCount, int steps, int seed) => new ThresholdPlan(Threshold, maskCount);
 
-    private sealed class ThresholdPlan(double threshold) : BlockPlan
+    private sealed class ThresholdPlan(double threshold, int maskCount) : BlockPlan
     {
+        public override int MaxSteps => Math.Max(1, maskCount);
+
+        public override bool HasStep(int step) => step < MaxSteps;
+
         public override void Choose(ReadOnlySpan<double> confidence, ReadOnlySpan<bool> masked, int step, Span<bool> commit)
         {
             var ranked = Ranked(confidence, masked);
@@ -84,7 +90,8 @@ public sealed record ConfidenceThresholdRemasking(double Threshold = 0.9) : Unma
     }
 }
 
-/// <summary>Commits the scheduled number of most confident masked candidates at each step.</summary>
+/// <summary>Commits the scheduled number of most confident masked candidates at each step, for exactly the scheduled
+/// steps (LLaDA's steps per block): where the model chose its mask token the position stays masked.</summary>
 internal sealed class ScheduledPlan : BlockPlan
 {
     private readonly int[] _counts;
@@ -95,11 +102,13 @@ internal sealed class ScheduledPlan : BlockPlan
         for (int i = 0; i < _counts.Length; i++) _counts[i] = maskCount / _counts.Length + (i < maskCount % _counts.Length ? 1 : 0);
     }
 
+    public override int MaxSteps => _counts.Length;
+
+    public override bool HasStep(int step) => step < _counts.Length;
+
     public override void Choose(ReadOnlySpan<double> confidence, ReadOnlySpan<bool> masked, int step, Span<bool> commit)
     {
         var ranked = Ranked(confidence, masked);
-        // Past the schedule (only if an earlier step could not commit its share) commit everything left.
-        int k = step < _counts.Length ? _counts[step] : ranked.Length;
-        for (int j = 0; j < Math.Min(k, ranked.Length); j++) commit[ranked[j]] = true;
+        for (int j = 0; j < Math.Min(_counts[step], ranked.Length); j++) commit[ranked[j]] = true;
     }
 }

@@ -251,7 +251,10 @@ public sealed class Pipeline(Source source, string sourceParam, IReadOnlyList<(C
                 return With(filters.Select((f, j) => j == i ? (swapped, f.Consts.Select((b, k) => b with { Spec = swapped.Consts[k] }).ToArray()) : f).ToList(), map, finisher, mapped);
             }
             case 2 when filters.Count > 0:
-                return With(filters.Where((_, j) => j != r.Next(filters.Count)).ToList(), map, finisher, mapped);
+            {
+                int dropped = r.Next(filters.Count);
+                return With(filters.Where((_, j) => j != dropped).ToList(), map, finisher, mapped);
+            }
             case 3 when map is { } m:
             {
                 var others = Primitives.MapsFor(source.Elem).Where(x => x.Id != m.Map.Id && x.Out == m.Map.Out && x.Consts.Length == m.Consts.Length).ToList();
