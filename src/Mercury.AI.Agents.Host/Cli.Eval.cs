@@ -132,7 +132,7 @@ public static partial class Cli
         foreach (var r in report.Jobs)
             sb.AppendLine(string.Create(c, $"{T(r.Name).PadRight(width)}  {r.Kind,-9} {r.State,-9} {(r.Passed ? "yes" : "no"),-4} {Verdict(r.Visible),-7} {Verdict(r.Hidden),-6} {r.Turns,5} {r.ToolCalls,5} {r.OutputTokens,7} {r.Seconds,8:0.0}"));
         sb.AppendLine(string.Create(c, $"{"total".PadRight(width)}  {report.Jobs.Count + " jobs",-9} {"",-9} {report.Passed + "/" + report.Jobs.Count,-4} {"",-7} {"",-6} {report.Turns,5} {report.ToolCalls,5} {report.OutputTokens,7} {report.JobSeconds,8:0.0}"));
-        sb.AppendLine(string.Create(c, $"pass rate {report.PassRate:P0}; {report.WallSeconds:0.0} s wall clock at concurrency {report.Concurrency}"));
+        sb.AppendLine(string.Create(c, $"pass rate {report.PassRate * 100:0}%; {report.WallSeconds:0.0} s wall clock at concurrency {report.Concurrency}"));
         return sb.ToString();
     }
 }

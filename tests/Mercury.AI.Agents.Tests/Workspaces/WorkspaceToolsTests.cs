@@ -100,7 +100,7 @@ public sealed class WorkspaceToolsTests : IDisposable
             new WorkspaceFile("src/app.py", "def f():\n    return 1\n\n\ndef g():\n    return 1\n"), new WorkspaceFile("README.md", "hello\n"),
         ]);
         rebuilt.Apply(changes);
-        Assert.Equal(rebuilt.Files.ToDictionary(f => f.Path, f => f.Content), WorkspaceJobs.Files(_root).Where(f => f.Key.EndsWith(".py")).ToDictionary());
+        Assert.Equal(rebuilt.Files.ToDictionary(f => f.Path, f => f.Content ?? ""), WorkspaceJobs.Files(_root).Where(f => f.Key.EndsWith(".py")).ToDictionary());
         Assert.Equal("src/app.py (lines 5-6 of 6)\n    5| def g():\n    6|     return 2\n", (await Call("read_file", new { path = "src/app.py", startLine = 5 })).Result);
     }
 
