@@ -7,7 +7,7 @@ namespace Mercury.AI.Agents.Workspaces;
 /// <summary>
 /// Sits between the tool loop and the model: each model reply is stored as a step before the tool loop acts on it (so
 /// a host that dies while a tool runs resumes with that call pending, not by asking the model again), and a call is
-/// refused once the turn or token budget is spent. Each request's length is capped by what the budget has left.
+/// refused once the turn, token or tool-call budget is spent. Each request's length is capped by what the budget has left.
 /// </summary>
 internal sealed class TurnRecordingChatClient(IChatClient inner, WorkspaceSession session, int maxTokensPerTurn) : DelegatingChatClient(inner)
 {

@@ -98,10 +98,11 @@ internal sealed class WorkspaceSession
         return Calls(last).Where(c => !answered.Contains(c.CallId)).ToList();
     }
 
-    /// <summary>Refuses a model call once the turn or token budget is spent (the tool loop then ends).</summary>
+    /// <summary>Refuses a model call once the turn, token or tool-call budget is spent (the tool loop then ends): a
+    /// turn whose calls could not be made would only spend tokens.</summary>
     public void EnsureBudgetForModelCall()
     {
-        if (Turns >= Budget.MaxTurns || OutputTokens >= Budget.MaxOutputTokens)
+        if (Turns >= Budget.MaxTurns || OutputTokens >= Budget.MaxOutputTokens || ToolCalls >= Budget.MaxToolCalls)
             throw new WorkspaceBudgetException();
     }
 

@@ -101,9 +101,13 @@ public sealed class WorkspaceEndToEndTests : IDisposable
             Assert.Equal("failed", result.GetProperty("state").GetString());
             Assert.True(result.GetProperty("check").GetProperty("visible").GetProperty("passed").GetBoolean());
             Assert.False(result.GetProperty("check").GetProperty("hidden").GetProperty("passed").GetBoolean());
+            // No file changed after the last run_tests: the final check took its result instead of running the tests again.
+            Assert.True(result.GetProperty("check").GetProperty("visibleReused").GetBoolean());
             var steps = await http.GetFromJsonAsync<JsonElement>($"jobs/{id}/steps");
             Assert.Equal(["model", "tool", "model", "tool", "tool", "model", "tool", "check"], steps.EnumerateArray().Select(s => s.GetProperty("kind").GetString()));
             Assert.Equal(HttpStatusCode.NotFound, (await http.GetAsync("jobs/j-missing/diff")).StatusCode);
+            string functionJob = await jobs.SubmitJsonAsync(File.ReadAllText(Path.Combine(WorkspaceJobs.SamplesFolder(), "..", "tasks", "python-count-vowels.json")));
+            Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync($"jobs/{functionJob}/diff")).StatusCode); // a function job has no patch
             Assert.Equal(HttpStatusCode.Unauthorized, (await new HttpClient { BaseAddress = new Uri(api.Prefix) }.GetAsync($"jobs/{id}/diff")).StatusCode);
 
             // A workspace job over the API brings its files inline; a folder path is for the CLI.
