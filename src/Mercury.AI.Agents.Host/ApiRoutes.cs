@@ -17,6 +17,9 @@ namespace Mercury.AI.Agents.Host;
 /// POST /jobs            (job JSON)  → 201 {"id"} | 400 {"errors"} | 408 | 413 | 415 | 429
 /// GET  /jobs/{id}                   → JobView | 404
 /// GET  /jobs/{id}/iterations        → [IterationView]
+/// GET  /jobs/{id}/steps             → [StepView] (a workspace job's transcript)
+/// GET  /jobs/{id}/diff              → text/x-diff: a workspace job's patch | 400 for a function job | 404
+/// GET  /jobs/{id}/result            → WorkspaceResultView: the patch, the final check, the cost | 400 | 404
 /// POST /jobs/{id}/cancel            → {"result": "cancelled" | "cancelRequested" | "alreadyFinished"} | 404
 /// </code>
 /// Answers 401 without the token, 403 for a foreign Host or Origin, 503 when the job store cannot be used.
@@ -80,8 +83,30 @@ internal sealed class ApiRoutes(JobService jobs, LoopbackApiOptions options, Age
             if (await jobs.GetAsync(id, http.RequestAborted) is null) await LoopbackApi.WriteAsync(http, 404, new { error = $"no job {id}" });
             else await LoopbackApi.WriteAsync(http, 200, await jobs.IterationsAsync(id, http.RequestAborted));
         });
+        app.MapGet("/jobs/{id}/steps", async (HttpContext http, string id) =>
+        {
+            if (await jobs.GetAsync(id, http.RequestAborted) is null) await LoopbackApi.WriteAsync(http, 404, new { error = $"no job {id}" });
+            else await LoopbackApi.WriteAsync(http, 200, await jobs.StepsAsync(id, http.RequestAborted));
+        });
+        app.MapGet("/jobs/{id}/diff", async (HttpContext http, string id) => await WorkspaceResultAsync(http, id, async result =>
+        {
+            http.Response.StatusCode = 200;
+            http.Response.ContentType = "text/x-diff; charset=utf-8";
+            await http.Response.WriteAsync(result.Diff, http.RequestAborted);
+        }));
+        app.MapGet("/jobs/{id}/result", async (HttpContext http, string id) =>
+            await WorkspaceResultAsync(http, id, result => LoopbackApi.WriteAsync(http, 200, result)));
         app.MapPost("/jobs/{id}/cancel", CancelAsync);
         app.MapFallback(async http => await LoopbackApi.WriteAsync(http, 404, new { error = $"no route {http.Request.Method} {http.Request.Path}" }));
+    }
+
+    private async Task WorkspaceResultAsync(HttpContext http, string id, Func<WorkspaceResultView, Task> write)
+    {
+        WorkspaceResultView? result;
+        try { result = await jobs.WorkspaceResultAsync(id, http.RequestAborted); }
+        catch (InvalidOperationException e) { await LoopbackApi.WriteAsync(http, 400, new { error = e.Message }); return; }
+        if (result is null) await LoopbackApi.WriteAsync(http, 404, new { error = $"no job {id}" });
+        else await write(result);
     }
 
     private async Task SubmitAsync(HttpContext http)
@@ -91,9 +116,9 @@ internal sealed class ApiRoutes(JobService jobs, LoopbackApiOptions options, Age
             await LoopbackApi.WriteAsync(http, 415, new { errors = new[] { "send the job as Content-Type: application/json" } });
             return;
         }
-        if (http.Request.ContentLength > JobSpecParser.MaxFileBytes)
+        if (http.Request.ContentLength > JobSpecParser.MaxWorkspaceJobBytes)
         {
-            await LoopbackApi.WriteAsync(http, 413, new { errors = new[] { $"the job is larger than {JobSpecParser.MaxFileBytes / 1024} KiB" } });
+            await LoopbackApi.WriteAsync(http, 413, new { errors = new[] { $"the job is larger than {JobSpecParser.MaxWorkspaceJobBytes / 1024} KiB" } });
             return;
         }
         using var lease = submissions.AttemptAcquire();

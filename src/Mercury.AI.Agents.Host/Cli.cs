@@ -21,11 +21,14 @@ public static partial class Cli
         usage: mercury-agents <command> [arguments] [options]
 
           serve                 run the job host: workers and the HTTP API on 127.0.0.1 (Ctrl+C stops gracefully)
-          run <job.json>        submit a job and run it here, printing its iterations live; exit 0 when it passes
+          run <job.json>        submit a job and run it here, printing its iterations (or steps) live; exit 0 when it passes
           submit <job.json>     check and queue a job for a running host; prints the job id
           list                  the latest jobs
-          show <id>             a job, its iterations and its best code
-          logs <id>             every iteration: prompt, reply, test output, feedback
+          show <id>             a job, its iterations and its best code (a workspace job: its steps, check and changed files)
+          logs <id>             every iteration: prompt, reply, test output, feedback (a workspace job: its transcript)
+          diff <id>             a workspace job's patch (unified diff against its original files)
+          apply <id> <folder>   apply a workspace job's patch to a copy of its repository (all or nothing)
+          eval <folder>         run every job in <folder> (*.json, */job.json) and print a table and JSON of the results
           cancel <id>           cancel a queued job, or stop a running one (its sandbox is killed)
           status                the hosts sharing the store (last heartbeat, jobs held) and the jobs by state
           bench-store           the store's capacity in a scratch schema/file: --jobs N empty jobs, --claimers K
@@ -43,7 +46,9 @@ public static partial class Cli
           --chat openai:<url>[,<url>...]  an OpenAI-compatible endpoint (base URL ending in /v1; several = round robin
                                     with failover); key from OPENAI_API_KEY; --chat-model <id> (default: the first
                                     model the endpoint lists)
-          --json                    machine-readable output (list, show, submit)
+          --json                    machine-readable output (list, show, submit, eval)
+          --tokens-per-turn <n>     output tokens of one model turn of a workspace job (default 4096; 512 for the embedded model)
+          --out <file>              where eval writes its JSON (default <data>/eval/eval-<time>.json)
           --unsafe-no-sandbox       run generated code WITHOUT isolation if bubblewrap is missing (never on a machine you care about)
           --bwrap <path>            bubblewrap binary (default: bwrap on PATH)
           --lease-seconds <n>, --heartbeat-seconds <n>   lease tuning
@@ -67,7 +72,7 @@ public static partial class Cli
         AgentHostOptions options;
         try
         {
-            if (positional[0] is "serve" or "run" && await Remote.RemoteModel.ResolveAsync(configuration, cancellationToken) is { } problem)
+            if (positional[0] is "serve" or "run" or "eval" && await Remote.RemoteModel.ResolveAsync(configuration, cancellationToken) is { } problem)
             {
                 await Console.Error.WriteLineAsync("error: " + problem);
                 return 3;
@@ -78,9 +83,10 @@ public static partial class Cli
         bool json = switches.Contains("--json");
         string command = positional[0];
         string? argument = positional.Count > 1 ? positional[1] : null;
-        if (command is "run" or "submit" or "show" or "logs" or "cancel" && argument is null)
+        if (command is "run" or "submit" or "show" or "logs" or "cancel" or "diff" or "apply" or "eval" && argument is null
+            || command == "apply" && positional.Count < 3)
         {
-            await Console.Error.WriteLineAsync($"{command} needs an argument. See mercury-agents --help.");
+            await Console.Error.WriteLineAsync($"{command} needs {(command == "apply" ? "a job id and a folder" : "an argument")}. See mercury-agents --help.");
             return 2;
         }
 
@@ -109,6 +115,9 @@ public static partial class Cli
                 "logs" => await LogsAsync(argument!, jobs, @out, cancellationToken),
                 "cancel" => await CancelAsync(argument!, jobs, @out, cancellationToken),
                 "bench-store" => await BenchStoreAsync(configuration, options, @out, cancellationToken),
+                "diff" => await DiffAsync(argument!, jobs, @out, cancellationToken),
+                "apply" => await ApplyAsync(argument!, positional[2], jobs, @out, cancellationToken),
+                "eval" => await EvalAsync(argument!, configuration, options, store, json, @out, cancellationToken),
                 _ => await StatusAsync(store, options, json, @out, cancellationToken),
             };
         }
@@ -133,7 +142,7 @@ public static partial class Cli
         }
     }
 
-    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status", "bench-store", "token"];
+    private static readonly HashSet<string> Commands = ["serve", "run", "submit", "list", "show", "logs", "cancel", "status", "bench-store", "token", "diff", "apply", "eval"];
 
     private static async Task<int> UnknownAsync(string command)
     {
@@ -199,7 +208,7 @@ public static partial class Cli
 
     private static async Task<int> SubmitAsync(string path, JobService jobs, bool json, TextWriter @out, CancellationToken cancellationToken)
     {
-        string id = await jobs.SubmitJsonAsync(await ReadJobFileAsync(path, cancellationToken), cancellationToken);
+        string id = await jobs.SubmitJsonAsync(await ReadJobFileAsync(path, cancellationToken), JobFolder(path), cancellationToken);
         await @out.WriteLineAsync(json ? JsonSerializer.Serialize(new { id }, LoopbackApi.Json) : id);
         return 0;
     }
@@ -208,9 +217,12 @@ public static partial class Cli
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new JobSpecException([$"job file '{path}' does not exist"]);
-        if (info.Length > JobSpecParser.MaxFileBytes) throw new JobSpecException([$"job file '{path}' is {info.Length / 1024} KiB; the limit is {JobSpecParser.MaxFileBytes / 1024} KiB"]);
+        if (info.Length > JobSpecParser.MaxWorkspaceJobBytes) throw new JobSpecException([$"job file '{path}' is {info.Length / 1024} KiB; the limit is {JobSpecParser.MaxWorkspaceJobBytes / 1024} KiB"]);
         return await File.ReadAllTextAsync(path, cancellationToken);
     }
+
+    /// <summary>Where a workspace job file's <c>path</c> and <c>hiddenPath</c> are relative to.</summary>
+    internal static string JobFolder(string jobFile) => Path.GetDirectoryName(Path.GetFullPath(jobFile))!;
 
     private static async Task<int> ListAsync(JobService service, bool json, TextWriter @out, CancellationToken cancellationToken)
     {
@@ -226,6 +238,7 @@ public static partial class Cli
     {
         var job = await jobs.GetAsync(id, cancellationToken);
         if (job is null) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
+        if (job.Kind == "workspace") return await ShowWorkspaceAsync(job, jobs, options, json, @out, cancellationToken);
         var iterations = await jobs.IterationsAsync(id, cancellationToken);
         if (json) { await @out.WriteLineAsync(JsonSerializer.Serialize(new { job, iterations }, LoopbackApi.Json)); return 0; }
         await @out.WriteLineAsync($"job {job.Id} ({T(job.Name ?? "unnamed")}, {job.Language}): {job.State}{(job.Summary is null ? "" : " — " + T(job.Summary))}");
@@ -238,7 +251,8 @@ public static partial class Cli
 
     private static async Task<int> LogsAsync(string id, JobService jobs, TextWriter @out, CancellationToken cancellationToken)
     {
-        if (await jobs.GetAsync(id, cancellationToken) is null) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
+        if (await jobs.GetAsync(id, cancellationToken) is not { } job) { await Console.Error.WriteLineAsync($"no job {T(id)}"); return 2; }
+        if (job.Kind == "workspace") return await WorkspaceLogsAsync(id, jobs, @out, cancellationToken);
         foreach (var it in await jobs.Store.GetIterationsAsync(id, cancellationToken))
         {
             await @out.WriteLineAsync($"===== {IterationView.From(it).OneLine()} =====");
@@ -267,7 +281,7 @@ public static partial class Cli
     private static async Task<int> RunJobAsync(string path, IConfiguration configuration, AgentHostOptions options, IJobStore store, TextWriter @out, CancellationToken cancellationToken)
     {
         string jobJson = await ReadJobFileAsync(path, cancellationToken);
-        var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages); // check before building anything
+        var spec = JobSpecParser.Parse(jobJson, Runners.LanguageRunners.DefaultLanguages, JobFolder(path)); // check (and pack) before building anything
         IHost host;
         try { host = BuildHost(configuration, options, store, withApi: false, LogLevel.Warning); }
         catch (Exception e) when (e is (InvalidOperationException and not SandboxUnavailableException) or IOException or InvalidDataException or ArgumentException) { await Console.Error.WriteLineAsync("error: " + e.Message); return 3; }
@@ -275,7 +289,9 @@ public static partial class Cli
         var jobs = host.Services.GetRequiredService<JobService>();
         string id = await jobs.Store.EnqueueAsync(spec, cancellationToken);
         options.OnlyJobId = id; // this process runs the job it submitted, never another job queued in the same store
-        await @out.WriteLineAsync($"job {id}: {T(spec.Name ?? "unnamed")} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
+        await @out.WriteLineAsync(spec.Workspace is null
+            ? $"job {id}: {T(spec.Name ?? "unnamed")} ({spec.Language}), budget {spec.Budget.MaxIterations} iterations / {spec.Budget.MaxRestarts} restarts / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s"
+            : $"job {id}: {T(spec.Name ?? "unnamed")} ({spec.Language} workspace, {spec.Workspace.Files.Count} files), budget {spec.Budget.MaxTurns} turns / {spec.Budget.MaxToolCalls} tool calls / {spec.Budget.MaxOutputTokens} tokens / {spec.Budget.WallClockSeconds} s");
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Console.CancelKeyPress += (_, e) => { e.Cancel = true; stop.Cancel(); };
         await host.StartAsync(stop.Token);
@@ -287,17 +303,10 @@ public static partial class Cli
         {
             while (!stop.IsCancellationRequested)
             {
-                var iterations = await jobs.IterationsAsync(id, CancellationToken.None);
-                foreach (var it in iterations.Skip(shown))
-                {
-                    if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
-                    await @out.WriteLineAsync(it.OneLine());
-                    if (!it.Passed) await @out.WriteLineAsync("    " + T(Gist(it.Feedback)).Replace("\n", "\n    "));
-                }
-                shown = iterations.Count;
+                shown = spec.Workspace is null ? await PrintIterationsAsync(jobs, id, shown, interactive, @out) : await PrintStepsAsync(jobs, id, shown, interactive, @out);
                 view = await jobs.GetAsync(id, CancellationToken.None);
                 if (view is not null && JobStateExtensions.ParseWire(view.State).IsFinal()) break;
-                if (interactive) await @out.WriteAsync($"\r  … iteration {shown + 1} running ({(DateTime.UtcNow - started).TotalSeconds:0} s)");
+                if (interactive) await @out.WriteAsync($"\r  … {(spec.Workspace is null ? "iteration" : "step")} {shown + 1} running ({(DateTime.UtcNow - started).TotalSeconds:0} s)");
                 try { await Task.Delay(500, stop.Token); } catch (OperationCanceledException) { }
             }
         }
@@ -309,13 +318,26 @@ public static partial class Cli
         if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
         view = await jobs.GetAsync(id, CancellationToken.None);
         await @out.WriteLineAsync($"job {id}: {view?.State} — {T(view?.Summary)}");
-        await @out.WriteLineAsync($"artifacts: {options.ArtifactsDirectory(id)}");
+        if (spec.Workspace is null) await @out.WriteLineAsync($"artifacts: {options.ArtifactsDirectory(id)}");
+        if (spec.Workspace is not null && view is not null) await PrintWorkspaceResultAsync(id, jobs, @out);
         if (view?.BestIteration is { } bestNumber)
         {
             var best = (await jobs.IterationsAsync(id, CancellationToken.None)).First(i => i.Number == bestNumber);
             await @out.WriteLineAsync($"\nbest candidate (iteration {bestNumber}):\n{T(best.Code)}");
         }
         return view?.State switch { "succeeded" => 0, "failed" => 1, "queued" => 4, _ => 4 };
+    }
+
+    private static async Task<int> PrintIterationsAsync(JobService jobs, string id, int shown, bool interactive, TextWriter @out)
+    {
+        var iterations = await jobs.IterationsAsync(id, CancellationToken.None);
+        foreach (var it in iterations.Skip(shown))
+        {
+            if (interactive) await @out.WriteAsync("\r" + new string(' ', 60) + "\r");
+            await @out.WriteLineAsync(it.OneLine());
+            if (!it.Passed) await @out.WriteLineAsync("    " + T(Gist(it.Feedback)).Replace("\n", "\n    "));
+        }
+        return iterations.Count;
     }
 
     /// <summary>Untrusted text (model output, test output, names) made safe to print to a terminal.</summary>

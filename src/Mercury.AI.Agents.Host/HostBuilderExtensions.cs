@@ -11,7 +11,7 @@ public static class HostBuilderExtensions
     /// <summary>
     /// The ONE place where the host's model is chosen. Configuration key <c>Agents:ChatClient</c>:
     /// <list type="bullet">
-    /// <item><c>replay:&lt;file.json&gt;</c> — scripted replies (<see cref="ReplayChatClient"/>), for demos and tests;</item>
+    /// <item><c>replay:&lt;file.json&gt;[,&lt;file.json&gt;...]</c> — scripted replies and tool calls (<see cref="ReplayChatClient"/>), for demos and tests;</item>
     /// <item><c>openai:&lt;base-url&gt;[,&lt;base-url&gt;...]</c> — an OpenAI-compatible endpoint, or several replicas in
     /// round robin with failover (<see cref="Remote.OpenAIChat"/>); model <c>Agents:ChatModel</c>;</item>
     /// <item>unset — the in-process diffusion model: <c>Agents:ModelPath</c> or the embedded default
@@ -25,8 +25,8 @@ public static class HostBuilderExtensions
         string? choice = configuration["Agents:ChatClient"];
         if (choice is not null && choice.StartsWith("replay:", StringComparison.Ordinal))
         {
-            string path = choice["replay:".Length..];
-            services.AddSingleton<IChatClient>(_ => ReplayChatClient.FromFile(path));
+            var paths = choice["replay:".Length..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            services.AddSingleton<IChatClient>(_ => ReplayChatClient.FromFiles(paths));
             return services;
         }
 

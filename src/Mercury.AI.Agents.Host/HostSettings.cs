@@ -29,6 +29,8 @@ internal static class HostSettings
         ["--jobs"] = "Agents:Bench:Jobs",
         ["--claimers"] = "Agents:Bench:Claimers",
         ["--chat-model"] = "Agents:ChatModel",
+        ["--out"] = "Agents:Eval:Out",
+        ["--tokens-per-turn"] = "Agents:WorkspaceTokensPerTurn",
     };
 
     public const string UnsafeFlag = "--unsafe-no-sandbox";
@@ -65,6 +67,10 @@ internal static class HostSettings
             o.RestartTemperature = double.TryParse(temperature, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double t) && t >= 0 && double.IsFinite(t)
                 ? t : throw new ArgumentException($"--restart-temperature must be a number ≥ 0 (was '{temperature}').");
         if (Int(c, "Agents:HeartbeatSeconds") is { } beat) o.HeartbeatInterval = TimeSpan.FromSeconds(beat);
+        // The embedded model has a 512-token context: a longer canvas per turn is time spent decoding nothing.
+        o.WorkspaceTokensPerTurn = Int(c, "Agents:WorkspaceTokensPerTurn") is { } perTurn
+            ? perTurn is >= 16 and <= 1_000_000 ? perTurn : throw new ArgumentException($"--tokens-per-turn must be 16..1000000 (was {perTurn}).")
+            : UsesEmbeddedModel(c) ? 512 : 4096;
         // The embedded model was trained on compact single-turn prompts and has a 512-token context: use them when it
         // is the model — in process (no --model, no --chat) or behind an OpenAI endpoint — unless Agents:PromptStyle says otherwise.
         o.PromptStyle = c["Agents:PromptStyle"] is { } style

@@ -5,11 +5,12 @@ namespace Mercury.AI.Agents.Host;
 /// <summary>What the CLI (--json) and the HTTP API show of a job.</summary>
 public sealed record JobView(
     string Id, string? Name, string Language, string State, DateTimeOffset CreatedAt, DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt, int Claims, bool CancelRequested, string? Summary, int? BestIteration, int? Iterations)
+    DateTimeOffset? FinishedAt, int Claims, bool CancelRequested, string? Summary, int? BestIteration, int? Iterations,
+    string Kind = "function", int? Steps = null)
 {
-    public static JobView From(JobRecord j, int? iterations = null) => new(
+    public static JobView From(JobRecord j, int? iterations = null, int? steps = null) => new(
         j.Id, j.Spec.Name, j.Spec.Language, j.State.ToWire(), j.CreatedAt, j.StartedAt, j.FinishedAt, j.Claims,
-        j.CancelRequested, j.Summary, j.BestIteration, iterations);
+        j.CancelRequested, j.Summary, j.BestIteration, iterations, j.Spec.Workspace is null ? "function" : "workspace", steps);
 }
 
 /// <summary>An iteration as shown; the full prompt and reply are in the artifacts and in `logs`.</summary>

@@ -54,7 +54,7 @@ public sealed class LoopbackApi(JobService jobs, LoopbackApiOptions options, Age
         {
             k.Listen(IPAddress.Loopback, options.Port);
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = JobSpecParser.MaxFileBytes + 1024;
+            k.Limits.MaxRequestBodySize = JobSpecParser.MaxWorkspaceJobBytes + 1024; // function jobs: the parser refuses over MaxFileBytes
             k.Limits.RequestHeadersTimeout = options.BodyTimeout;
             k.Limits.MinRequestBodyDataRate = new(bytesPerSecond: 1024, gracePeriod: TimeSpan.FromSeconds(2));
             k.Limits.MaxConcurrentConnections = 64;
@@ -113,7 +113,7 @@ public sealed class LoopbackApi(JobService jobs, LoopbackApiOptions options, Age
         }
         catch (BadHttpRequestException e) when (e.StatusCode == 413)
         {
-            await WriteAsync(http, 413, new { errors = new[] { $"the job is larger than {JobSpecParser.MaxFileBytes / 1024} KiB" } }).ConfigureAwait(false);
+            await WriteAsync(http, 413, new { errors = new[] { $"the job is larger than {JobSpecParser.MaxWorkspaceJobBytes / 1024} KiB" } }).ConfigureAwait(false);
             return null;
         }
         catch (BadHttpRequestException e)

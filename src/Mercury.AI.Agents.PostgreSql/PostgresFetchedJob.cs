@@ -28,7 +28,27 @@ internal sealed class PostgresFetchedJob(PostgresJobStore store, JobRecord job, 
         return cancel is bool requested ? new HeartbeatResult(true, requested) : new HeartbeatResult(false, false);
     }, cancellationToken);
 
-    public Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default) => store.Retry(async ct =>
+    public Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default) =>
+        AppendAsync("iterations", StoreRows.IterationColumns, iteration.Number, StoreRows.StoredCharsSql, storedBefore =>
+        {
+            var it = store.Limits.Cap(iteration, storedBefore);
+            return (StoreRows.IterationValues("@"), StoreRows.IterationParameters("@", Job.Id, it, Generation, it.CreatedAt.ToUniversalTime()));
+        }, cancellationToken);
+
+    public Task AppendStepAsync(StepRecord step, CancellationToken cancellationToken = default)
+    {
+        _ = store.Limits.Cap(step, 0); // refuses oversized data before anything is written
+        return AppendAsync("steps", StoreRows.StepColumns, step.Number, StoreRows.StepStoredCharsSql, storedBefore =>
+        {
+            var s = store.Limits.Cap(step, storedBefore);
+            return (StoreRows.StepValues("@"), StoreRows.StepParameters("@", Job.Id, s, Generation, s.CreatedAt.ToUniversalTime()));
+        }, cancellationToken);
+    }
+
+    /// <summary>Inserts row <paramref name="number"/> of the job into <paramref name="table"/> under the lease, capped by
+    /// what the job's other rows already hold; safe to retry after an unknown outcome.</summary>
+    private Task AppendAsync(string table, string columns, int number, string storedCharsSql,
+        Func<long, (string Values, (string, object?)[] Parameters)> row, CancellationToken cancellationToken) => store.Retry(async ct =>
     {
         await using var connection = await store.OpenConnectionAsync(ct).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
@@ -36,23 +56,20 @@ internal sealed class PostgresFetchedJob(PostgresJobStore store, JobRecord job, 
         if (await Sql.ExecuteAsync(connection, transaction, $"UPDATE jobs SET lease_expires_at = now() + @lease WHERE {Held}",
                 ct, Id, Gen, ("@lease", leaseDuration)).ConfigureAwait(false) != 1)
             throw new LeaseLostException(Job.Id);
-        // The output cap counts the job's other iterations, so a retry caps this one exactly as its first try did.
+        // The output cap counts the job's other rows, so a retry caps this one exactly as its first try did.
         long storedBefore = Convert.ToInt64(await Sql.ScalarAsync(connection, transaction,
-            $"SELECT {StoreRows.StoredCharsSql} FROM iterations WHERE job_id = @id AND number <> @number",
-            ct, Id, ("@number", iteration.Number)).ConfigureAwait(false));
-        var it = store.Limits.Cap(iteration, storedBefore);
-        int inserted = await Sql.ExecuteAsync(connection, transaction, $"""
-            INSERT INTO iterations (job_id, {StoreRows.IterationColumns}) VALUES ({StoreRows.IterationValues("@")})
-            ON CONFLICT (job_id, number) DO NOTHING
-            """, ct, StoreRows.IterationParameters("@", Job.Id, it, Generation, it.CreatedAt.ToUniversalTime())).ConfigureAwait(false);
+            $"SELECT {storedCharsSql} FROM {table} WHERE job_id = @id AND number <> @number", ct, Id, ("@number", number)).ConfigureAwait(false));
+        var (values, parameters) = row(storedBefore);
+        int inserted = await Sql.ExecuteAsync(connection, transaction,
+            $"INSERT INTO {table} (job_id, {columns}) VALUES ({values}) ON CONFLICT (job_id, number) DO NOTHING", ct, parameters).ConfigureAwait(false);
         if (inserted == 0)
         {
             // The row exists: our own earlier try whose commit answer was lost (same generation) — done, nothing twice;
             // anything else would mean two holders of one generation, which the guard above rules out.
-            var claim = await Sql.ScalarAsync(connection, transaction, "SELECT claim FROM iterations WHERE job_id = @id AND number = @number",
-                ct, Id, ("@number", it.Number)).ConfigureAwait(false);
+            var claim = await Sql.ScalarAsync(connection, transaction, $"SELECT claim FROM {table} WHERE job_id = @id AND number = @number",
+                ct, Id, ("@number", number)).ConfigureAwait(false);
             if (Convert.ToInt32(claim) != Generation)
-                throw new InvalidOperationException($"Iteration {it.Number} of job {Job.Id} was stored by claim {claim}, not by this claim ({Generation}).");
+                throw new InvalidOperationException($"Row {number} of {table} of job {Job.Id} was stored by claim {claim}, not by this claim ({Generation}).");
         }
         await transaction.CommitAsync(ct).ConfigureAwait(false);
         return true;

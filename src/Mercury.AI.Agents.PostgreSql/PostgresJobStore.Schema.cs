@@ -66,6 +66,26 @@ public sealed partial class PostgresJobStore
         """
         ALTER TABLE jobs ADD COLUMN expired_leases integer NOT NULL DEFAULT 0;
         """,
+        // 3: steps of workspace jobs (issue 17): model turns, tool calls with the files they changed, the final check.
+        """
+        CREATE TABLE steps (
+            job_id        text NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+            number        integer NOT NULL,
+            turn          integer NOT NULL,
+            kind          text NOT NULL,
+            name          text NOT NULL,
+            call_id       text NOT NULL,
+            input         text NOT NULL,
+            output        text NOT NULL,
+            data          text NOT NULL,
+            passed        boolean,
+            output_tokens integer NOT NULL,
+            duration_ms   bigint NOT NULL,
+            created_at    timestamptz NOT NULL,
+            claim         integer NOT NULL,
+            PRIMARY KEY (job_id, number)
+        );
+        """,
     ];
 
     public static int SchemaVersion => Migrations.Length;

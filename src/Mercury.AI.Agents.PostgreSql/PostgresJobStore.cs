@@ -172,6 +172,15 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
         return list;
     }, cancellationToken);
 
+    public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string id, CancellationToken cancellationToken = default) => Retry<IReadOnlyList<StepRecord>>(async ct =>
+    {
+        await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
+        await using var reader = await Sql.ReaderAsync(connection, $"SELECT {StoreRows.StepColumns} FROM steps WHERE job_id = @id ORDER BY number", ct, ("@id", id)).ConfigureAwait(false);
+        var list = new List<StepRecord>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false)) list.Add(StoreRows.ReadStep(reader, Time));
+        return list;
+    }, cancellationToken);
+
     public Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default) => Retry(async ct =>
     {
         // One statement, idempotent: a retry of a cancel that landed reports AlreadyFinished or CancelRequested again.
@@ -192,7 +201,7 @@ public sealed partial class PostgresJobStore : IJobStore, IHostRegistry, IAsyncD
     public Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default) =>
         Retry<IReadOnlyList<string>>(async ct =>
         {
-            // One statement; iterations go with their job (ON DELETE CASCADE). A retry after a lost answer deletes
+            // One statement; iterations and steps go with their job (ON DELETE CASCADE). A retry after a lost answer deletes
             // nothing twice (those rows are gone), though the ids of the first try are then not returned.
             await using var connection = await OpenConnectionAsync(ct).ConfigureAwait(false);
             await using var reader = await Sql.ReaderAsync(connection, $"DELETE FROM jobs WHERE id IN ({StoreRows.PurgeCandidates("@before", "@keep")}) RETURNING id",

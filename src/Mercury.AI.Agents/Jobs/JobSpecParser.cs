@@ -14,16 +14,27 @@ public sealed class JobSpecException(IReadOnlyList<string> problems)
 
 /// <summary>
 /// Reads and checks job files (JSON). Every check runs before anything is stored, so a bad file leaves no trace.
+/// A function job:
 /// <code>
 /// { "name": "fizzbuzz", "language": "python", "instruction": "...",
 ///   "tests": [ { "name": "test_fizzbuzz.py", "content": "..." } ],
 ///   "hiddenTests": [ ... ],
 ///   "budget": { "maxIterations": 8, "maxRestarts": 1, "refinementsPerAttempt": 3, "maxOutputTokens": 32000, "wallClockSeconds": 900 } }
 /// </code>
+/// A workspace job (<see cref="WorkspaceRules"/> checks its part):
+/// <code>
+/// { "name": "median", "language": "python", "instruction": "...",
+///   "workspace": { "path": "repo", "hiddenPath": "hidden", "testCommands": ["python3 -m pytest -q"] },
+///   "budget": { "maxTurns": 30, "maxToolCalls": 60, "maxOutputTokens": 32000, "wallClockSeconds": 900 } }
+/// </code>
 /// </summary>
 public static class JobSpecParser
 {
+    /// <summary>A function job file, and a workspace job file before its folder is packed.</summary>
     public const int MaxFileBytes = 1 << 20;
+
+    /// <summary>A workspace job with its files inline (what the store and the HTTP API take).</summary>
+    public const int MaxWorkspaceJobBytes = 8 << 20;
     public const int MaxInstructionChars = 32 * 1024;
     public const int MaxTestChars = 128 * 1024;
     public const int MaxTestFiles = 20;
@@ -40,10 +51,13 @@ public static class JobSpecParser
         ReadCommentHandling = JsonCommentHandling.Skip,
     };
 
-    public static JobSpec Parse(string json, IReadOnlyCollection<string> knownLanguages)
+    /// <summary>Parses and checks a job. <paramref name="baseDirectory"/>: where the job file is, so that a workspace job's
+    /// <c>path</c> and <c>hiddenPath</c> folders are packed into its files; null (the HTTP API) refuses them.</summary>
+    public static JobSpec Parse(string json, IReadOnlyCollection<string> knownLanguages, string? baseDirectory = null)
     {
-        if (Encoding.UTF8.GetByteCount(json) > MaxFileBytes)
-            throw new JobSpecException([$"the job file is larger than {MaxFileBytes / 1024} KiB"]);
+        int bytes = Encoding.UTF8.GetByteCount(json);
+        if (bytes > MaxWorkspaceJobBytes)
+            throw new JobSpecException([$"the job file is larger than {MaxWorkspaceJobBytes / 1024} KiB"]);
         JobSpec? spec;
         try
         {
@@ -56,6 +70,9 @@ public static class JobSpecParser
             throw new JobSpecException([$"not valid job JSON{where}{line}: {FirstSentence(e.Message)}"]);
         }
         if (spec is null) throw new JobSpecException(["the job file is empty (null)"]);
+        if (spec.Workspace is null && bytes > MaxFileBytes)
+            throw new JobSpecException([$"the job file is larger than {MaxFileBytes / 1024} KiB"]);
+        if (spec.Workspace is not null && baseDirectory is not null) spec = WorkspaceRules.Pack(spec, baseDirectory);
         Validate(spec, knownLanguages);
         return spec;
     }
@@ -64,8 +81,8 @@ public static class JobSpecParser
     {
         var info = new FileInfo(path);
         if (!info.Exists) throw new JobSpecException([$"job file '{path}' does not exist"]);
-        if (info.Length > MaxFileBytes) throw new JobSpecException([$"job file '{path}' is {info.Length / 1024} KiB; the limit is {MaxFileBytes / 1024} KiB"]);
-        return Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false), knownLanguages);
+        if (info.Length > MaxWorkspaceJobBytes) throw new JobSpecException([$"job file '{path}' is {info.Length / 1024} KiB; the limit is {MaxWorkspaceJobBytes / 1024} KiB"]);
+        return Parse(await File.ReadAllTextAsync(path, cancellationToken).ConfigureAwait(false), knownLanguages, info.DirectoryName);
     }
 
     public static void Validate(JobSpec spec, IReadOnlyCollection<string> knownLanguages)
@@ -77,7 +94,9 @@ public static class JobSpecParser
         if (string.IsNullOrWhiteSpace(spec.Instruction)) problems.Add("instruction is missing");
         else if (spec.Instruction.Length > MaxInstructionChars) problems.Add($"instruction is {spec.Instruction.Length} characters; the limit is {MaxInstructionChars}");
         if (spec.Name is { Length: > 200 }) problems.Add("name is longer than 200 characters");
-        if (spec.Tests is null || spec.Tests.Count == 0) problems.Add("tests: at least one visible test file is needed");
+        if (spec.Workspace is not null) WorkspaceRules.Check(spec, problems);
+        else if (spec.Tests is null || spec.Tests.Count == 0) problems.Add("tests: at least one visible test file is needed");
+        if (spec.Tests is null) problems.Add("tests is null; leave it out for none, or give an array");
         // An explicit JSON null replaces the default and would surface later as a NullReferenceException in the worker.
         if (spec.HiddenTests is null) problems.Add("hiddenTests is null; leave it out for none, or give an array");
         if (spec.Budget is null) problems.Add("budget is null; leave it out for the defaults, or give an object");
@@ -89,6 +108,8 @@ public static class JobSpecParser
         Range("budget.refinementsPerAttempt", b.RefinementsPerAttempt, 0, 100, problems);
         Range("budget.maxOutputTokens", b.MaxOutputTokens, 16, 10_000_000, problems);
         Range("budget.wallClockSeconds", b.WallClockSeconds, 1, 7 * 24 * 3600, problems);
+        Range("budget.maxTurns", b.MaxTurns, 1, 1000, problems);
+        Range("budget.maxToolCalls", b.MaxToolCalls, 1, 5000, problems);
         if (problems.Count > 0) throw new JobSpecException(problems);
     }
 
@@ -108,7 +129,7 @@ public static class JobSpecParser
     }
 
     /// <summary>Test names become file names in the sandbox: one path segment, printable, at most 255 UTF-8 bytes (NAME_MAX).</summary>
-    private static string? NameProblem(string? name)
+    internal static string? NameProblem(string? name)
     {
         if (string.IsNullOrWhiteSpace(name)) return "is missing";
         if (name.Any(char.IsControl)) return "must not contain control characters (NUL, newline, escape, ...)";
@@ -121,7 +142,7 @@ public static class JobSpecParser
         return null;
     }
 
-    private static void Range(string field, int value, int min, int max, List<string> problems)
+    internal static void Range(string field, int value, int min, int max, List<string> problems)
     {
         if (value < min || value > max) problems.Add($"{field} is {value}; allowed {min}..{max}");
     }

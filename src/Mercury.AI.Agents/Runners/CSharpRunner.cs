@@ -85,7 +85,8 @@ public sealed class CSharpRunner(ISandbox sandbox) : ILanguageRunner
         };
     }
 
-    private static readonly Dictionary<string, string> DotnetEnvironment = new()
+    /// <summary>The .NET SDK offline and quiet in the sandbox: its home and package folder in the private /work.</summary>
+    internal static readonly IReadOnlyDictionary<string, string> DotnetEnvironment = new Dictionary<string, string>
     {
         ["DOTNET_CLI_HOME"] = SandboxPaths.Workspace + "/.dotnet-home",
         ["NUGET_PACKAGES"] = SandboxPaths.Workspace + "/.nuget-packages",

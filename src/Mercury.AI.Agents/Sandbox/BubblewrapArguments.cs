@@ -48,16 +48,8 @@ internal static class BubblewrapArguments
             foreach (var entry in Directory.EnumerateFileSystemEntries(workspace).Order(StringComparer.Ordinal))
                 a.AddRange(["--ro-bind", entry, $"{SandboxPaths.Workspace}/{Path.GetFileName(entry)}"]);
         if (request.Inputs is not null) a.AddRange(["--ro-bind", Path.GetFullPath(request.Inputs), SandboxPaths.Inputs]);
-        foreach (var shared in request.SharedFolders)
-        {
-            // bwrap makes missing parents of a mount point 0700 (root's), which the sandbox uid could not traverse.
-            string full = Path.GetFullPath(shared);
-            var parents = new List<string>();
-            for (string? parent = Path.GetDirectoryName(full); parent is not null && parent != "/"; parent = Path.GetDirectoryName(parent)) parents.Add(parent);
-            parents.Reverse();
-            foreach (var parent in parents) a.AddRange(["--perms", "0755", "--dir", parent]);
-            a.AddRange(["--bind", full, full]);
-        }
+        foreach (var shared in request.SharedFolders) BindAtOwnPath(a, "--bind", shared);
+        foreach (var readOnly in request.ReadOnlyFolders) BindAtOwnPath(a, "--ro-bind", readOnly);
         // The sandbox's own root folder is read-only too (in a user namespace it would be the sandbox's to write).
         a.AddRange(["--remount-ro", "/", "--chdir", SandboxPaths.Workspace, "--clearenv"]);
 
@@ -72,6 +64,17 @@ internal static class BubblewrapArguments
         foreach (var (k, v) in env) a.AddRange(["--setenv", k, v]);
         if (!isRoot) a.AddRange(["--unshare-user", "--cap-drop", "ALL"]);
         return a;
+    }
+
+    private static void BindAtOwnPath(List<string> a, string bind, string folder)
+    {
+        // bwrap makes missing parents of a mount point 0700 (root's), which the sandbox uid could not traverse.
+        string full = Path.GetFullPath(folder);
+        var parents = new List<string>();
+        for (string? parent = Path.GetDirectoryName(full); parent is not null && parent != "/"; parent = Path.GetDirectoryName(parent)) parents.Add(parent);
+        parents.Reverse();
+        foreach (var parent in parents) a.AddRange(["--perms", "0755", "--dir", parent]);
+        a.AddRange([bind, full, full]);
     }
 
     /// <summary>What bwrap runs: as root (<paramref name="uid"/> ≥ 0), setpriv to the run's uid with no capabilities;

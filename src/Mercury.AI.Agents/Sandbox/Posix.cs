@@ -22,6 +22,22 @@ internal static class Posix
         return (uid, mode & 0xFFF, type == 0x4000, type == 0xA000);
     }
 
+    /// <summary>What <paramref name="path"/> itself is (a symlink is not followed); null if it does not exist.</summary>
+    public static EntryKind? Kind(string path)
+    {
+        var buffer = new byte[256];
+        if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, buffer) != 0) return null;
+        return (BitConverter.ToUInt16(buffer, 28) & 0xF000) switch
+        {
+            0x8000 => EntryKind.File,
+            0x4000 => EntryKind.Directory,
+            0xA000 => EntryKind.Link,
+            _ => EntryKind.Other, // a FIFO, socket or device: nothing a workspace carries (a FIFO would block a read)
+        };
+    }
+
+    public enum EntryKind { File, Directory, Link, Other }
+
     /// <summary>
     /// Opens (creating, 0600) <paramref name="path"/> without following a symlink in its last component and takes an
     /// exclusive, non-blocking flock. Null when another holder has the lock or the path is a symlink.

@@ -21,6 +21,10 @@ public sealed record SandboxRequest(IReadOnlyList<string> Command, string Worksp
     /// <summary>Host folders bound read-write at their own path — for a program that a host process addresses by host
     /// path (Playwright and the browser profile). Their contents are the code's to change.</summary>
     public IReadOnlyList<string> SharedFolders { get; init; } = [];
+
+    /// <summary>Host folders bound read-only at their own path — what a program is pointed at by host path and only
+    /// reads (the host's NuGet package folder, for an offline restore). The unsafe mode reads them in place.</summary>
+    public IReadOnlyList<string> ReadOnlyFolders { get; init; } = [];
 }
 
 /// <summary>Where things are inside the sandbox.</summary>

@@ -33,11 +33,14 @@ public interface IJobStore
 
     Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default);
 
+    /// <summary>The steps of a workspace job, in order (none for a function job).</summary>
+    Task<IReadOnlyList<StepRecord>> GetStepsAsync(string id, CancellationToken cancellationToken = default);
+
     /// <summary>A queued job becomes Cancelled at once; a running one is flagged and its worker stops it (and its sandbox).</summary>
     Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Retention: deletes the finished jobs (and their iterations) that finished before <paramref name="finishedBefore"/>,
+    /// Retention: deletes the finished jobs (and their iterations and steps) that finished before <paramref name="finishedBefore"/>,
     /// and those beyond the <paramref name="keepLatest"/> most recently finished. Queued and running jobs are never
     /// touched. Returns the ids deleted, so that the host removes their artifacts.
     /// </summary>
@@ -67,6 +70,13 @@ public interface IFetchedJob
     /// lease); throws <see cref="LeaseLostException"/> if the lease is gone. Idempotent per (job, number, generation): a
     /// retry after a lost acknowledgement stores nothing twice.</summary>
     Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a step of a workspace job under the lease, as <see cref="AppendIterationAsync"/> stores an
+    /// iteration: its text capped by <see cref="JobStoreLimits.Cap(StepRecord, long)"/>, its <see cref="StepRecord.Data"/>
+    /// whole (one larger than <see cref="JobStoreLimits.MaxStepDataChars"/> is refused with
+    /// <see cref="ArgumentException"/> before anything is written). Fenced (<see cref="LeaseLostException"/>) and
+    /// idempotent per (job, number, generation).</summary>
+    Task AppendStepAsync(StepRecord step, CancellationToken cancellationToken = default);
 
     /// <summary>Guarded final transition Running → <paramref name="state"/>, applied once; throws
     /// <see cref="LeaseLostException"/> if another generation holds (or ended) the job.</summary>

@@ -23,6 +23,11 @@ public sealed record JobStoreLimits
 
     public int FieldCharsOverJobBudget { get; init; } = 2048;
 
+    /// <summary>Characters of one step's <see cref="StepRecord.Data"/> (the files a tool call wrote, a model turn's tool
+    /// calls). Data is what a job resumes from, so it is never cut: a larger step is refused. The file tools write at
+    /// most <c>WorkspaceTools.MaxWriteChars</c> per call, well below this.</summary>
+    public int MaxStepDataChars { get; init; } = 4 << 20;
+
     /// <summary>Jobs that may wait in the queue at once; one more is refused with <see cref="JobQueueFullException"/>.</summary>
     public int MaxQueuedJobs { get; init; } = 1000;
 
@@ -40,6 +45,26 @@ public sealed record JobStoreLimits
         var capped = Fields(it, MaxIterationFieldChars);
         return storedBefore + StoredChars(capped) <= MaxJobOutputChars ? capped : Fields(it, FieldCharsOverJobBudget);
     }
+
+    /// <summary>Characters a step stores in its capped text fields (input and output; data is counted apart).</summary>
+    public static long StoredChars(StepRecord step) => (long)step.Input.Length + step.Output.Length;
+
+    /// <summary>The step as it is stored: input and output capped as an iteration's fields (the job's steps share one
+    /// <see cref="MaxJobOutputChars"/>), data whole. Throws <see cref="ArgumentException"/> for data over
+    /// <see cref="MaxStepDataChars"/>.</summary>
+    public StepRecord Cap(StepRecord step, long storedBefore)
+    {
+        if (step.Data.Length > MaxStepDataChars)
+            throw new ArgumentException($"Step {step.Number} holds {step.Data.Length} characters of data; the store keeps at most {MaxStepDataChars}.", nameof(step));
+        var capped = StepFields(step, MaxIterationFieldChars);
+        return storedBefore + StoredChars(capped) <= MaxJobOutputChars ? capped : StepFields(step, FieldCharsOverJobBudget);
+    }
+
+    private static StepRecord StepFields(StepRecord step, int max) => step with
+    {
+        Name = Keep(step.Name, 256), CallId = Keep(step.CallId, 256), Input = Keep(step.Input, max), Output = Keep(step.Output, max),
+        Data = Storable(step.Data),
+    };
 
     private static IterationRecord Fields(IterationRecord it, int max) => it with
     {

@@ -26,24 +26,42 @@ internal sealed class SqliteFetchedJob(SqliteJobStore store, JobRecord job, Time
         SqliteJobStore.ExecuteAsync(connection, transaction, $"UPDATE jobs SET lease_expires_at = $expires WHERE {Held}", cancellationToken,
             ("$expires", store.NowMs + (long)leaseDuration.TotalMilliseconds), ("$id", Job.Id), ("$generation", Generation));
 
-    public Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default) => store.GuardAsync(async () =>
+    public Task AppendIterationAsync(IterationRecord iteration, CancellationToken cancellationToken = default) =>
+        AppendAsync("iterations", StoreRows.IterationColumns, iteration.Number, StoreRows.StoredCharsSql, storedBefore =>
+        {
+            var it = store.Limits.Cap(iteration, storedBefore);
+            return (StoreRows.IterationValues("$"), StoreRows.IterationParameters("$", Job.Id, it, Generation, it.CreatedAt.ToUnixTimeMilliseconds()));
+        }, cancellationToken);
+
+    public Task AppendStepAsync(StepRecord step, CancellationToken cancellationToken = default)
+    {
+        _ = store.Limits.Cap(step, 0); // refuses oversized data before anything is written
+        return AppendAsync("steps", StoreRows.StepColumns, step.Number, StoreRows.StepStoredCharsSql, storedBefore =>
+        {
+            var s = store.Limits.Cap(step, storedBefore);
+            return (StoreRows.StepValues("$"), StoreRows.StepParameters("$", Job.Id, s, Generation, s.CreatedAt.ToUnixTimeMilliseconds()));
+        }, cancellationToken);
+    }
+
+    /// <summary>Inserts row <paramref name="number"/> of the job into <paramref name="table"/> under the lease, capped by
+    /// what the job's other rows already hold; idempotent for this claim.</summary>
+    private Task AppendAsync(string table, string columns, int number, string storedCharsSql,
+        Func<long, (string Values, (string, object?)[] Parameters)> row, CancellationToken cancellationToken) => store.GuardAsync(async () =>
     {
         await using var connection = store.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         // Renew while writing: proof of the lease and a heartbeat in one.
         if (await Renew(connection, transaction, cancellationToken).ConfigureAwait(false) != 1) throw new LeaseLostException(Job.Id);
         long storedBefore = Convert.ToInt64(await SqliteJobStore.ScalarAsync(connection, transaction,
-            $"SELECT {StoreRows.StoredCharsSql} FROM iterations WHERE job_id = $id AND number <> $number",
-            cancellationToken, ("$id", Job.Id), ("$number", iteration.Number)).ConfigureAwait(false));
-        var it = store.Limits.Cap(iteration, storedBefore);
-        int inserted = await SqliteJobStore.ExecuteAsync(connection, transaction, $"""
-            INSERT INTO iterations (job_id, {StoreRows.IterationColumns}) VALUES ({StoreRows.IterationValues("$")})
-            ON CONFLICT (job_id, number) DO NOTHING
-            """, cancellationToken, StoreRows.IterationParameters("$", Job.Id, it, Generation, it.CreatedAt.ToUnixTimeMilliseconds())).ConfigureAwait(false);
+            $"SELECT {storedCharsSql} FROM {table} WHERE job_id = $id AND number <> $number",
+            cancellationToken, ("$id", Job.Id), ("$number", number)).ConfigureAwait(false));
+        var (values, parameters) = row(storedBefore);
+        int inserted = await SqliteJobStore.ExecuteAsync(connection, transaction,
+            $"INSERT INTO {table} (job_id, {columns}) VALUES ({values}) ON CONFLICT (job_id, number) DO NOTHING", cancellationToken, parameters).ConfigureAwait(false);
         // Already there: this claim's own earlier write (a retry) is a no-op; another claim's row cannot be under the guard.
         if (inserted == 0 && Convert.ToInt32(await SqliteJobStore.ScalarAsync(connection, transaction,
-                "SELECT claim FROM iterations WHERE job_id = $id AND number = $number", cancellationToken, ("$id", Job.Id), ("$number", it.Number)).ConfigureAwait(false)) != Generation)
-            throw new InvalidOperationException($"Iteration {it.Number} of job {Job.Id} was stored by another claim.");
+                $"SELECT claim FROM {table} WHERE job_id = $id AND number = $number", cancellationToken, ("$id", Job.Id), ("$number", number)).ConfigureAwait(false)) != Generation)
+            throw new InvalidOperationException($"Row {number} of {table} of job {Job.Id} was stored by another claim.");
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     });
 

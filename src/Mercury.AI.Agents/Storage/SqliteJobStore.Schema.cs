@@ -65,6 +65,26 @@ public sealed partial class SqliteJobStore
         """
         ALTER TABLE jobs ADD COLUMN expired_leases INTEGER NOT NULL DEFAULT 0;
         """,
+        // 4: steps of workspace jobs (issue 17): model turns, tool calls with the files they changed, the final check.
+        """
+        CREATE TABLE steps (
+            job_id        TEXT NOT NULL REFERENCES jobs(id),
+            number        INTEGER NOT NULL,
+            turn          INTEGER NOT NULL,
+            kind          TEXT NOT NULL,
+            name          TEXT NOT NULL,
+            call_id       TEXT NOT NULL,
+            input         TEXT NOT NULL,
+            output        TEXT NOT NULL,
+            data          TEXT NOT NULL,
+            passed        INTEGER,
+            output_tokens INTEGER NOT NULL,
+            duration_ms   INTEGER NOT NULL,
+            created_at    INTEGER NOT NULL,
+            claim         INTEGER NOT NULL,
+            PRIMARY KEY (job_id, number)
+        );
+        """,
     ];
 
     private void Migrate()

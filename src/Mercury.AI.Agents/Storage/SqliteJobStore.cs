@@ -174,6 +174,16 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         return list;
     });
 
+    public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string id, CancellationToken cancellationToken = default) => GuardAsync<IReadOnlyList<StepRecord>>(async () =>
+    {
+        await using var connection = Open();
+        await using var reader = await ReaderAsync(connection, $"SELECT {StoreRows.StepColumns} FROM steps WHERE job_id = $id ORDER BY number",
+            cancellationToken, ("$id", id)).ConfigureAwait(false);
+        var list = new List<StepRecord>();
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false)) list.Add(StoreRows.ReadStep(reader, Time));
+        return list;
+    });
+
     public Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default) => GuardAsync<CancelResult>(async () =>
     {
         await using var connection = Open();
@@ -207,6 +217,7 @@ public sealed partial class SqliteJobStore : IJobStore, IHostRegistry
         }
         var list = ("$ids", (object?)JsonSerializer.Serialize(ids));
         await ExecuteAsync(connection, transaction, "DELETE FROM iterations WHERE job_id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
+        await ExecuteAsync(connection, transaction, "DELETE FROM steps WHERE job_id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
         await ExecuteAsync(connection, transaction, "DELETE FROM jobs WHERE id IN (SELECT value FROM json_each($ids))", cancellationToken, list).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return ids;

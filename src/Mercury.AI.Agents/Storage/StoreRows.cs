@@ -17,6 +17,9 @@ internal static class StoreRows
         "number, attempt, prompt, reply, code, passed, tests_passed, tests_total, hidden_passed, hidden_total, " +
         "feedback, test_output, output_tokens, duration_ms, created_at, claim";
 
+    public const string StepColumns =
+        "number, turn, kind, name, call_id, input, output, data, passed, output_tokens, duration_ms, created_at, claim";
+
     public static JobRecord ReadJob(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) => new()
     {
         Id = r.GetString(0),
@@ -61,6 +64,40 @@ internal static class StoreRows
         (prefix + "feedback", it.Feedback), (prefix + "output", it.TestOutput), (prefix + "tokens", it.OutputTokens),
         (prefix + "ms", (long)it.Duration.TotalMilliseconds), (prefix + "created", createdAt), (prefix + "claim", claim),
     ];
+
+    public static StepRecord ReadStep(DbDataReader r, Func<DbDataReader, int, DateTimeOffset> time) => new()
+    {
+        Number = Convert.ToInt32(r.GetValue(0)),
+        Turn = Convert.ToInt32(r.GetValue(1)),
+        Kind = StepKindExtensions.ParseWire(r.GetString(2)),
+        Name = r.GetString(3),
+        CallId = r.GetString(4),
+        Input = r.GetString(5),
+        Output = r.GetString(6),
+        Data = r.GetString(7),
+        Passed = r.IsDBNull(8) ? null : Convert.ToBoolean(r.GetValue(8)),
+        OutputTokens = Convert.ToInt32(r.GetValue(9)),
+        Duration = TimeSpan.FromMilliseconds(Convert.ToInt64(r.GetValue(10))),
+        CreatedAt = time(r, 11),
+        Claim = Convert.ToInt32(r.GetValue(12)),
+    };
+
+    /// <summary>The step's values in <see cref="StepColumns"/> order after (job_id).</summary>
+    public static (string Name, object? Value)[] StepParameters(string prefix, string jobId, StepRecord s, int claim, object createdAt) =>
+    [
+        (prefix + "job", jobId), (prefix + "number", s.Number), (prefix + "turn", s.Turn), (prefix + "kind", s.Kind.ToWire()),
+        (prefix + "name", s.Name), (prefix + "call", s.CallId), (prefix + "input", s.Input), (prefix + "output", s.Output),
+        (prefix + "data", s.Data), (prefix + "passed", s.Passed), (prefix + "tokens", s.OutputTokens),
+        (prefix + "ms", (long)s.Duration.TotalMilliseconds), (prefix + "created", createdAt), (prefix + "claim", claim),
+    ];
+
+    /// <summary>The VALUES list matching <see cref="StepParameters"/>.</summary>
+    public static string StepValues(string prefix) =>
+        string.Join(", ", new[] { "job", "number", "turn", "kind", "name", "call", "input", "output", "data", "passed", "tokens",
+            "ms", "created", "claim" }.Select(n => prefix + n));
+
+    /// <summary>The characters (<see cref="JobStoreLimits.StoredChars(StepRecord)"/>) of the selected steps, for the per-job output cap.</summary>
+    public const string StepStoredCharsSql = "COALESCE(SUM(length(input) + length(output)), 0)";
 
     /// <summary>The VALUES list matching <see cref="IterationParameters"/>.</summary>
     public static string IterationValues(string prefix) =>

@@ -27,6 +27,12 @@ public sealed class AgentHostOptions
     /// <summary>When set, this host claims that job and no other (<c>mercury-agents run</c> runs the job it submitted).</summary>
     public string? OnlyJobId { get; set; }
 
+    /// <summary>When set, this host claims these jobs and no others (<c>mercury-agents eval</c> runs the jobs it submitted).</summary>
+    public IReadOnlyCollection<string>? OnlyJobIds { get; set; }
+
+    /// <summary>Workspace jobs: output tokens of one model turn (see <see cref="Workspaces.WorkspaceAgentOptions"/>).</summary>
+    public int WorkspaceTokensPerTurn { get; set; } = 4096;
+
     /// <summary>Finished jobs, their iterations and artifacts are deleted this long after they finished.</summary>
     public TimeSpan RetainFinishedJobs { get; set; } = TimeSpan.FromDays(30);
 

@@ -3,6 +3,7 @@ using Mercury.AI.Agents.Runners;
 using Mercury.AI.Agents.Sandbox;
 using Mercury.AI.Agents.Storage;
 using Mercury.AI.Agents.Worker;
+using Mercury.AI.Agents.Workspaces;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -12,7 +13,7 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class AgentServiceCollectionExtensions
 {
     /// <summary>
-    /// The job store, sandbox, runners, coder and loop. The model is whatever <see cref="IChatClient"/> is registered.
+    /// The job store, sandbox, runners, coder and loop, and the workspace agent with its test runner. The model is whatever <see cref="IChatClient"/> is registered.
     /// Resolving <see cref="ISandbox"/> throws <see cref="SandboxUnavailableException"/> when bubblewrap is missing and
     /// the unsafe mode is off.
     /// </summary>
@@ -33,6 +34,10 @@ public static class AgentServiceCollectionExtensions
             options.PromptStyle == PromptStyle.Compact ? Prompts.CompactInstructions : null));
         services.TryAddSingleton(sp => new AgentLoop(sp.GetRequiredService<ICoder>(), sp.GetRequiredService<LanguageRunners>(),
             sp.GetService<ILoggerFactory>()?.CreateLogger<AgentLoop>(), options.PromptStyle, options.RestartTemperature));
+        services.TryAddSingleton(new WorkspaceTestOptions());
+        services.TryAddSingleton(sp => new WorkspaceTestRunner(sp.GetRequiredService<ISandbox>(), sp.GetRequiredService<WorkspaceTestOptions>()));
+        services.TryAddSingleton(sp => new WorkspaceAgent(sp.GetRequiredService<IChatClient>(), sp.GetRequiredService<WorkspaceTestRunner>(),
+            new WorkspaceAgentOptions { MaxTokensPerTurn = options.WorkspaceTokensPerTurn }, sp.GetService<ILoggerFactory>()?.CreateLogger<WorkspaceAgent>()));
         services.TryAddSingleton<JobWorker>();
         return services;
     }

@@ -14,13 +14,15 @@ namespace Mercury.AI.Agents.Worker;
 /// <list type="bullet">
 /// <item>Fetch: the claim and the Queued/expired → Running transition are one transaction that starts a new lease
 /// generation, so a job has one holder at a time.</item>
-/// <item>Perform: each finished iteration is committed under the lease before the next begins. An iteration that
-/// was in flight when the host died is run again (AT LEAST once); finished ones are never re-run.</item>
+/// <item>Perform: each finished iteration (a workspace job: each model turn and tool call) is committed under the lease
+/// before the next begins. One that was in flight when the host died is run again (AT LEAST once); stored ones are
+/// never re-run.</item>
 /// <item>Acknowledge: the final state is written only under this claim's lease generation, and once (EXACTLY one
 /// completion record); a worker that lost its lease (fenced off) writes nothing and stops.</item>
 /// </list>
 /// </summary>
-public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null) : IDisposable
+public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions options, ILogger<JobWorker>? logger = null,
+    Workspaces.WorkspaceAgent? workspaceAgent = null) : IDisposable
 {
     private readonly ILogger _logger = (ILogger?)logger ?? NullLogger.Instance;
     private readonly Lazy<WorkFolders> _work = new(() => WorkFolders.Claim(options.WorkDirectory));
@@ -32,9 +34,7 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
     {
         // 1. Fetch (and the Running transition, with a new lease generation).
         long claimStart = Stopwatch.GetTimestamp();
-        var fetched = options.OnlyJobId is { } only
-            ? await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, only, stoppingToken).ConfigureAwait(false)
-            : await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+        var fetched = await FetchAsync(stoppingToken).ConfigureAwait(false);
         var claimTime = Stopwatch.GetElapsedTime(claimStart);
         AgentTelemetry.ClaimDuration.Record(claimTime.TotalSeconds);
         if (fetched is null) return false;
@@ -53,11 +53,10 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
         string workDirectory = _work.Value.ForJob(job.Id, job.Claims);
         try
         {
-            // 2. Perform: resume after the stored iterations.
-            var previous = await store.GetIterationsAsync(job.Id, stoppingToken).ConfigureAwait(false);
-            if (previous.Count > 0) _logger.LogInformation("Resuming job {JobId} after iteration {Number}", job.Id, previous[^1].Number);
-            var outcome = await loop.RunAsync(job.Spec, previous, (it, ct) => StoreIterationAsync(fetched, it, ct),
-                workDirectory, options.ArtifactsDirectory(job.Id), jobCancellation.Token).ConfigureAwait(false);
+            // 2. Perform: resume after the stored iterations (or, for a workspace job, steps).
+            var outcome = job.Spec.Workspace is null
+                ? await PerformAsync(fetched, workDirectory, stoppingToken, jobCancellation.Token).ConfigureAwait(false)
+                : await PerformWorkspaceAsync(fetched, workDirectory, stoppingToken, jobCancellation.Token).ConfigureAwait(false);
 
             // 3. Acknowledge.
             await CompleteAsync(fetched, outcome.Succeeded ? JobState.Succeeded : JobState.Failed, outcome.Reason, outcome.Best?.Number).ConfigureAwait(false);
@@ -114,6 +113,46 @@ public sealed class JobWorker(IJobStore store, AgentLoop loop, AgentHostOptions 
             if (!WorkFolders.Delete(workDirectory)) _logger.LogWarning("Could not delete all of {Folder}", workDirectory);
         }
         return true;
+    }
+
+    private async Task<IFetchedJob?> FetchAsync(CancellationToken stoppingToken)
+    {
+        if (options.OnlyJobIds is { } ids)
+        {
+            foreach (var id in ids)
+                if (await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, id, stoppingToken).ConfigureAwait(false) is { } one) return one;
+            return null;
+        }
+        return options.OnlyJobId is { } only
+            ? await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, only, stoppingToken).ConfigureAwait(false)
+            : await store.TryFetchAsync(options.WorkerId, options.LeaseDuration, stoppingToken).ConfigureAwait(false);
+    }
+
+    private async Task<AgentOutcome> PerformAsync(IFetchedJob fetched, string workDirectory, CancellationToken stoppingToken, CancellationToken jobToken)
+    {
+        var job = fetched.Job;
+        var previous = await store.GetIterationsAsync(job.Id, stoppingToken).ConfigureAwait(false);
+        if (previous.Count > 0) _logger.LogInformation("Resuming job {JobId} after iteration {Number}", job.Id, previous[^1].Number);
+        return await loop.RunAsync(job.Spec, previous, (it, ct) => StoreIterationAsync(fetched, it, ct),
+            workDirectory, options.ArtifactsDirectory(job.Id), jobToken).ConfigureAwait(false);
+    }
+
+    private async Task<AgentOutcome> PerformWorkspaceAsync(IFetchedJob fetched, string workDirectory, CancellationToken stoppingToken, CancellationToken jobToken)
+    {
+        var job = fetched.Job;
+        if (workspaceAgent is null) throw new InvalidOperationException("This host has no workspace agent to run workspace jobs (AddAgentCore registers one).");
+        var previous = await store.GetStepsAsync(job.Id, stoppingToken).ConfigureAwait(false);
+        if (previous.Count > 0) _logger.LogInformation("Resuming workspace job {JobId} after step {Number}", job.Id, previous[^1].Number);
+        return await workspaceAgent.RunAsync(job.Spec, previous, (step, ct) => StoreStepAsync(fetched, step, ct), workDirectory, jobToken).ConfigureAwait(false);
+    }
+
+    private static async Task StoreStepAsync(IFetchedJob fetched, StepRecord step, CancellationToken cancellationToken)
+    {
+        try { await fetched.AppendStepAsync(step, cancellationToken).ConfigureAwait(false); }
+        catch (Exception e) when (e is not (LeaseLostException or OperationCanceledException or InvalidOperationException or ArgumentException or JobStoreUnavailableException))
+        {
+            throw new JobStoreUnavailableException($"The job store is unavailable: {e.Message}", e);
+        }
     }
 
     private static async Task StoreIterationAsync(IFetchedJob fetched, IterationRecord iteration, CancellationToken cancellationToken)

@@ -87,6 +87,7 @@ public sealed class CorruptStoreTests : IDisposable
         public Task<JobRecord?> GetAsync(string id, CancellationToken cancellationToken = default) => throw Damaged;
         public Task<IReadOnlyList<JobRecord>> ListAsync(int limit = 100, CancellationToken cancellationToken = default) => throw Damaged;
         public Task<IReadOnlyList<IterationRecord>> GetIterationsAsync(string id, CancellationToken cancellationToken = default) => throw Damaged;
+        public Task<IReadOnlyList<StepRecord>> GetStepsAsync(string id, CancellationToken cancellationToken = default) => throw Damaged;
         public Task<CancelResult> CancelAsync(string id, CancellationToken cancellationToken = default) => throw Damaged;
         public Task<IReadOnlyList<string>> PurgeFinishedAsync(DateTimeOffset finishedBefore, int keepLatest, CancellationToken cancellationToken = default) => throw Damaged;
     }

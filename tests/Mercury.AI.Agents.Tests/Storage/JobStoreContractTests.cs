@@ -10,7 +10,7 @@ namespace Mercury.AI.Agents.Tests.Storage;
 /// <see cref="JobStoreLimits"/> (poison jobs, fetching one job by id, the queue cap, the output caps). Leases here are
 /// short real times (the PostgreSQL store uses the database clock); the waits are margins, never asserted durations.
 /// </summary>
-public abstract class JobStoreContractTests : IAsyncLifetime
+public abstract partial class JobStoreContractTests : IAsyncLifetime
 {
     private static readonly TimeSpan Short = TimeSpan.FromSeconds(3), Long = TimeSpan.FromMinutes(5);
 
