@@ -133,12 +133,13 @@ public class StreamingTests
     [Fact]
     public async Task Leaving_the_stream_early_stops_the_decode()
     {
-        var backend = new ScriptedBackend(_ => string.Concat(Enumerable.Repeat("word ", 200))) { TokensPerStep = 1, BeforeStep = _ => Thread.Sleep(5) };
+        var backend = new ScriptedBackend(_ => string.Concat(Enumerable.Repeat("word ", 200))) { TokensPerStep = 1, BeforeStep = _ => Thread.Sleep(25) };
         using var client = ScriptedBackend.Client(backend);
         await foreach (var update in client.GetStreamingResponseAsync("hi", new ChatOptions { MaxOutputTokens = 400 }))
             if (update.Text.Length > 0) break;
 
-        var next = await client.GetResponseAsync("again", new ChatOptions { MaxOutputTokens = 4 }).WaitAsync(TimeSpan.FromSeconds(1));
+        // The abandoned decode has hundreds of 25 ms steps left; the next request must not wait for them.
+        var next = await client.GetResponseAsync("again", new ChatOptions { MaxOutputTokens = 4 }).WaitAsync(TimeSpan.FromSeconds(4));
         Assert.True(backend.SawCancellation);
         Assert.NotNull(next);
     }

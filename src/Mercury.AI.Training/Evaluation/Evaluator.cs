@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Mercury.AI.Agents.Runners;
 using Mercury.AI.Agents.Sandbox;
 using Mercury.AI.Chat;
@@ -41,8 +42,15 @@ internal sealed class SamplerClient(IChatClient inner, SamplerSetting sampler) :
     }
 }
 
-/// <summary>Pass rates of one group of tasks.</summary>
-public sealed record GroupResult(string Group, int Tasks, int Passed, double PassRate, List<string> Failures);
+/// <summary>Pass rates of one group of tasks: the ids that passed, and (the first 20 of) the failures with why.</summary>
+public sealed record GroupResult(string Group, int Tasks, int Passed, double PassRate, List<string> PassedIds, List<string> Failures)
+{
+    public static GroupResult Of(string group, int tasks, IEnumerable<string> passedIds, IEnumerable<string> failures)
+    {
+        List<string> ids = [.. passedIds.Order(StringComparer.Ordinal)];
+        return new(group, tasks, ids.Count, tasks == 0 ? 0 : ids.Count / (double)tasks, ids, [.. failures.Take(20)]);
+    }
+}
 
 public sealed record SamplerReport(string Sampler, List<GroupResult> Groups, double AnswerTokensPerSecond, double TokensPerStep);
 
@@ -111,7 +119,7 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
         if (options.ReportPath is { } path)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            File.WriteAllText(path, JsonSerializer.Serialize(reports, new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(path, JsonSerializer.Serialize(reports, new JsonSerializerOptions { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         }
         return reports;
     }
@@ -124,7 +132,7 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
         LanguageRunners runners, string work, CancellationToken cancellationToken)
     {
         var answers = await AnswerAllAsync(tasks, client, sampler, cancellationToken);
-        int passed = 0;
+        var passed = new ConcurrentBag<string>();
         var failures = new ConcurrentBag<string>();
         await Parallel.ForAsync(0, tasks.Count, new ParallelOptions { MaxDegreeOfParallelism = 2, CancellationToken = cancellationToken }, async (i, ct) =>
         {
@@ -132,10 +140,10 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
             var runner = runners.Get(task.Language);
             string code = ChatFormat.ExtractCode(answers[i]);
             var result = await runner.RunAsync(code, [.. task.Tests, .. task.HiddenTests], Path.Combine(work, Guid.NewGuid().ToString("N")), ct);
-            if (result.Passed) Interlocked.Increment(ref passed);
+            if (result.Passed) passed.Add(task.Id);
             else failures.Add($"{task.Id} {task.Composition}: {result.Tests.FirstOrDefault(t => !t.Passed)?.Message.Split('\n').LastOrDefault(l => l.Trim().Length > 0)?.Trim()}");
         });
-        var r = new GroupResult(group, tasks.Count, passed, tasks.Count == 0 ? 0 : passed / (double)tasks.Count, [.. failures.Take(20)]);
+        var r = GroupResult.Of(group, tasks.Count, passed, failures);
         _log.WriteLine($"  {group}: {r.Passed}/{r.Tasks} ({r.PassRate:P0})");
         return r;
     }

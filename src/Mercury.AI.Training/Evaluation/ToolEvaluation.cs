@@ -19,7 +19,7 @@ public static class ToolEvaluation
 {
     public static async Task<GroupResult> RunAsync(string group, List<CorpusExample> tasks, IChatClient model, SamplerSetting sampler, CancellationToken cancellationToken)
     {
-        int passed = 0;
+        var passed = new ConcurrentBag<string>();
         var failures = new ConcurrentBag<string>();
         await Parallel.ForAsync(0, tasks.Count, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken }, async (i, ct) =>
         {
@@ -41,10 +41,10 @@ public static class ToolEvaluation
             }
             var expected = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(task.ExpectedArguments!)!;
             var hit = calls.FirstOrDefault(c => c.Tool == task.TargetTool && SameArguments(c.Arguments, expected));
-            if (hit is not null && answer.Contains(hit.Result, StringComparison.Ordinal)) Interlocked.Increment(ref passed);
+            if (hit is not null && answer.Contains(hit.Result, StringComparison.Ordinal)) passed.Add(task.Id);
             else failures.Add($"{task.Id} {task.TargetTool}: calls [{string.Join("; ", calls.Select(c => $"{c.Tool}({c.Arguments})"))}], answer '{answer}'");
         });
-        return new GroupResult(group, tasks.Count, passed, tasks.Count == 0 ? 0 : passed / (double)tasks.Count, [.. failures.Take(20)]);
+        return GroupResult.Of(group, tasks.Count, passed, failures);
     }
 
     /// <summary>One real invocation of a declared function: its catalog name, arguments as JSON, result.</summary>

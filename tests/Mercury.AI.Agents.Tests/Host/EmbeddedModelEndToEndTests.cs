@@ -33,6 +33,30 @@ public sealed class EmbeddedModelEndToEndTests : IDisposable
         Assert.Contains("iteration  1", printed);
     }
 
+    [Fact]
+    public async Task Fresh_restarts_on_the_embedded_model_write_different_candidates()
+    {
+        // A visible test no answer passes, and no refinements: each of the 3 iterations is a fresh attempt. The first is
+        // greedy; the restarts sample with their own seed and a temperature, so they do not all repeat it (this tiny model
+        // is sure enough of some answers that one sampled restart can still land on the greedy text).
+        string job = _dir.Combine("restarts.json");
+        File.WriteAllText(job, """
+            { "name": "restarts", "language": "python",
+              "instruction": "Write a Python function `double(x)` that returns `x` times two.",
+              "tests": [ { "name": "test_never.py", "content": "assert False, 'never passes'\n" } ],
+              "budget": { "maxIterations": 3, "maxRestarts": 2, "refinementsPerAttempt": 0, "maxOutputTokens": 2000, "wallClockSeconds": 900 } }
+            """);
+        var output = new StringWriter();
+        int code = await Mercury.AI.Agents.Host.Cli.RunAsync(["run", job, "--data", _dir.Path], output);
+
+        Assert.True(code == 1, $"exit {code}: {output}");
+        var store = new SqliteJobStore(_dir.Combine("jobs.db"));
+        var iterations = await store.GetIterationsAsync(Assert.Single(await store.ListAsync()).Id);
+        Assert.Equal(3, iterations.Count);
+        string replies = string.Join("\n---\n", iterations.Select(i => i.Reply));
+        Assert.True(iterations.Skip(1).Any(i => i.Reply != iterations[0].Reply), $"every restart repeated the first attempt:\n{replies}");
+    }
+
     private static string CliAndApiTestsSamples()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
