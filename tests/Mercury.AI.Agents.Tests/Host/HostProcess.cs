@@ -58,7 +58,9 @@ internal sealed class HostProcess : IDisposable
     public bool Terminate(TimeSpan timeout)
     {
         Signal(15);
-        return _process.WaitForExit(timeout);
+        if (!_process.WaitForExit(timeout)) return false;
+        _process.WaitForExit(); // the timed overload does not wait for the redirected output: its last lines (completions) may still be in flight
+        return true;
     }
 
     private void Signal(int signal)
