@@ -228,6 +228,12 @@ public sealed class Trainer
     private static TrainingState? TryResume(nn.Module model, TorchSharp.Modules.AdamW optimizer, string folder)
     {
         string statePath = Path.Combine(folder, "state.json");
+        // A crash between Save's delete and move leaves only the new, complete checkpoint (state.json is written last).
+        if (!File.Exists(statePath) && File.Exists(Path.Combine(folder + ".tmp", "state.json")))
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, true);
+            Directory.Move(folder + ".tmp", folder);
+        }
         if (!File.Exists(statePath)) return null;
         using (var checkpoint = CheckpointFolder.Open(folder)) ModelLoader.LoadWeights(model, checkpoint);
         optimizer.load_state_dict(Path.Combine(folder, "optimizer.bin"));

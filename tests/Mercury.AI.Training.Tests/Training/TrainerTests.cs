@@ -114,6 +114,8 @@ public class TrainerTests
         var first = new Trainer(options, log).Run();
         Assert.Equal(2, first.Steps);
         Assert.False(Directory.Exists(modelFolder));
+        // Killed inside a save, after the old checkpoint was removed and before the new one was moved in.
+        Directory.Move(Path.Combine(run, "checkpoint"), Path.Combine(run, "checkpoint.tmp"));
         var second = new Trainer(options with { MaxStepsThisRun = null }, log).Run();
         Assert.Equal(4, second.Steps);
         Assert.Contains("resumed from", log.ToString());
