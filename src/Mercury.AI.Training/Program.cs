@@ -9,7 +9,7 @@ using Mercury.AI.Training.Training;
 namespace Mercury.AI.Training;
 
 /// <summary>
-/// <c>dotnet run --project src/Mercury.AI.Training -c Release -- corpus|tokenizer|train|eval|all [--option value ...]</c>.
+/// <c>dotnet run --project src/Mercury.AI.Training -c Release -- corpus|tokenizer|train|eval|conditioning|all [--option value ...]</c>.
 /// Defaults reproduce models/mercury-coder-tiny (see its README.md).
 /// </summary>
 public static class Program
@@ -40,6 +40,9 @@ public static class Program
                     ReportPath = o.Get("report", Path.Combine(work, "eval.json")),
                 }).RunAsync().GetAwaiter().GetResult();
                 break;
+            case "conditioning":
+                PromptDependence.Run(model, corpus, o.Int("limit", 32), Console.Out);
+                break;
             case "selfcheck" when o.Get("langs", "") == "html":
                 return ProgramSelfCheck.RunPagesAsync(o.Int("count", 20), o.Int("seed", 1), Console.Out).GetAwaiter().GetResult() == 0 ? 0 : 1;
             case "selfcheck":
@@ -59,7 +62,7 @@ public static class Program
     }
 
     private const string Usage = """
-        usage: Mercury.AI.Training corpus|tokenizer|train|eval|selfcheck|all [options]
+        usage: Mercury.AI.Training corpus|tokenizer|train|eval|conditioning|selfcheck|all [options]
           common:    --work artifacts/training  --corpus <work>/corpus  --tokenizer <work>/tokenizer.json  --model models/mercury-coder-tiny
           corpus:    --exclude-eval-of <corpus folder> --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
           tokenizer: --vocab-size 3072
@@ -67,6 +70,7 @@ public static class Program
                      --minutes M (time-budgeted cosine) --export-only true
                      --device cpu --threads 2 --eval-every 500 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
           eval:      --limit 60 --csharp-limit 20 --page-limit 30 --agent-limit 12 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,agent,speed --report <work>/eval.json
+          conditioning: --limit 32   (answer-text accuracy of held-out tasks with their own prompt vs another task's: does the model read its instruction?)
           selfcheck: --count 30 --seed 1 --langs python,javascript,csharp   (reference solutions of drawn tasks against their tests, sandboxed)
         """;
 
