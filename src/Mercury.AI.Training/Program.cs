@@ -67,7 +67,7 @@ public static class Program
           corpus:    --exclude-eval-of <corpus folder> --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
           tokenizer: --vocab-size 3072
           train:     --steps N --batch-size 16 --lr 3e-3 --warmup 100 --max-len 1024 --d-model 256 --layers 5 --heads 4 --mlp 704
-                     --minutes M (time-budgeted cosine) --export-only true
+                     --minutes M (time-budgeted cosine) --export-only true --kinds Function,ToolCall,Refinement (curriculum; default all)
                      --device cpu --threads 2 --eval-every 500 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
           eval:      --limit 60 --csharp-limit 20 --page-limit 30 --agent-limit 12 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,agent,speed --report <work>/eval.json
           conditioning: --limit 32   (answer-text accuracy of held-out tasks with their own prompt vs another task's: does the model read its instruction?)
@@ -138,6 +138,8 @@ public static class Program
         LearningRate = o.Double("lr", 3e-3),
         WarmupSteps = o.Int("warmup", 100),
         MaxTrainLength = o.Int("max-len", 1024),
+        Kinds = o.Has("kinds") ? o.Get("kinds", "").Split(',').Select(k => Enum.TryParse<ExampleKind>(k, ignoreCase: true, out var kind) ? kind
+            : throw new ArgumentException($"Unknown kind '{k}' in --kinds ({string.Join(", ", Enum.GetNames<ExampleKind>())}).")).ToHashSet() : null,
         Device = o.Get("device", "cpu"),
         Threads = o.Int("threads", 2),
         Seed = o.Int("train-seed", 1234),

@@ -40,9 +40,9 @@ public sealed class Trainer
         var config = o.Model.ToModelConfig(tokenizer.VocabSize, maskId, eosId, eotId);
 
         var corpus = CodingCorpus.Load(o.CorpusFolder);
-        var train = new SftBatcher(corpus.Train.Select(t => SftExample.From(t, tokenizer)), o.MaxTrainLength, eosId);
+        var train = new SftBatcher(corpus.Train.Where(t => o.Kinds is null || o.Kinds.Contains(t.Kind)).Select(t => SftExample.From(t, tokenizer)), o.MaxTrainLength, eosId);
         var heldOut = HeldOutSample(corpus).Select(t => SftExample.From(t, tokenizer)).Where(e => e.Length <= o.MaxTrainLength).ToList();
-        _log.WriteLine($"corpus: {train.Count} training examples ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
+        _log.WriteLine($"corpus: {train.Count} training examples{(o.Kinds is null ? "" : $" of kinds {string.Join(", ", o.Kinds.Order())}")} ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
 
         using var model = new LLaDAModel(config, new ModelBuildOptions { Device = device, DType = dtype, Trainable = true });
         long parameters = model.parameters().Sum(p => p.numel());

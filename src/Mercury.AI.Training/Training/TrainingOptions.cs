@@ -14,6 +14,8 @@ public sealed record TrainingOptions
     public int BatchSize { get; init; } = 16;
     /// <summary>Longest prompt + answer trained on; longer examples are left out.</summary>
     public int MaxTrainLength { get; init; } = 1024;
+    /// <summary>Train only on these kinds of example (a curriculum: e.g. functions before pages); null = all.</summary>
+    public IReadOnlySet<Corpus.ExampleKind>? Kinds { get; init; }
     public double LearningRate { get; init; } = 3e-3;
     /// <summary>Cosine decays to this fraction of the peak.</summary>
     public double MinLearningRateFraction { get; init; } = 0.1;

@@ -138,4 +138,21 @@ public class TrainerTests
         Assert.True(result.Tokens.Count <= 32);
         Assert.DoesNotContain(model.Config.MaskTokenId, result.Tokens);
     }
+
+    [Fact]
+    public void Kinds_restrict_training_to_a_curriculum()
+    {
+        string run = Path.Combine(SmallWorld.Folder, "run-" + Guid.NewGuid().ToString("N"));
+        var options = new TrainingOptions
+        {
+            CorpusFolder = SmallWorld.CorpusFolder, TokenizerPath = SmallWorld.TokenizerPath, RunFolder = run, Model = Tiny, Steps = 1, BatchSize = 2,
+            WarmupSteps = 1, Threads = 1, EvalEvery = 1000, CheckpointEvery = 1000, MaxTrainLength = 512, Kinds = new HashSet<ExampleKind> { ExampleKind.Function, ExampleKind.ToolCall },
+        };
+        var log = new StringWriter();
+        new Trainer(options, log).Run();
+        var tokenizer = HuggingFaceTokenizer.FromFile(SmallWorld.TokenizerPath);
+        int expected = SmallWorld.Corpus.Train.Count(e => e.Kind is ExampleKind.Function or ExampleKind.ToolCall && SftExample.From(e, tokenizer).Length <= 512);
+        Assert.Contains($"corpus: {expected} training examples of kinds Function, ToolCall (", log.ToString());
+        Assert.True(expected < SmallWorld.Corpus.Train.Count);
+    }
 }
