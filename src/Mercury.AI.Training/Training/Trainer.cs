@@ -41,7 +41,9 @@ public sealed class Trainer
 
         var corpus = CodingCorpus.Load(o.CorpusFolder);
         var train = new SftBatcher(corpus.Train.Where(t => o.Kinds is null || o.Kinds.Contains(t.Kind)).Select(t => SftExample.From(t, tokenizer)), o.MaxTrainLength, eosId);
-        var heldOut = HeldOutSample(corpus).Select(t => SftExample.From(t, tokenizer)).Where(e => e.Length <= o.MaxTrainLength).ToList();
+        var heldOutByKind = HeldOutSample(corpus).Select(t => (t.Kind, Example: SftExample.From(t, tokenizer))).Where(e => e.Example.Length <= o.MaxTrainLength)
+            .GroupBy(e => e.Kind, e => e.Example).ToDictionary(g => g.Key, g => g.ToList());
+        var heldOut = heldOutByKind.Values.SelectMany(e => e).ToList();
         _log.WriteLine($"corpus: {train.Count} training examples{(o.Kinds is null ? "" : $" of kinds {string.Join(", ", o.Kinds.Order())}")} ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
 
         using var model = new LLaDAModel(config, new ModelBuildOptions { Device = device, DType = dtype, Trainable = true });
@@ -64,6 +66,8 @@ public sealed class Trainer
         int windowSteps = 0;
         var windowClock = Stopwatch.StartNew();
         double lastLoss = double.NaN, heldOutLoss = double.NaN, heldOutAccuracy = double.NaN;
+        // Per kind, so a curriculum (--kinds) shows what it improves and what the left-out kinds lose.
+        string LossByKind() => string.Join(", ", heldOutByKind.Select(k => $"{k.Key} {HeldOut(model, k.Value, eosId, device, o.Seed).Loss:F3}"));
         int step = startStep, ranThisProcess = 0;
         bool budgetSpent = false;
         for (; step < o.Steps && !o.ExportOnly; step++)
@@ -109,7 +113,7 @@ public sealed class Trainer
             if ((step + 1) % o.EvalEvery == 0)
             {
                 (heldOutLoss, heldOutAccuracy) = HeldOut(model, heldOut, eosId, device, o.Seed);
-                _log.WriteLine($"held-out @ step {step + 1}: loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}");
+                _log.WriteLine($"held-out @ step {step + 1}: loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}; loss by kind: {LossByKind()}");
                 File.AppendAllText(Path.Combine(o.RunFolder, "heldout.tsv"), $"{step + 1}\t{heldOutLoss:F4}\t{heldOutAccuracy:F4}\t{lastLoss:F4}\n");
             }
             if ((step + 1) % o.CheckpointEvery == 0 || step + 1 == o.Steps)
@@ -127,7 +131,7 @@ public sealed class Trainer
         {
             if (step % o.CheckpointEvery != 0) Save(model, optimizer, checkpoint, new TrainingState(step, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
             (heldOutLoss, heldOutAccuracy) = HeldOut(model, heldOut, eosId, device, o.Seed);
-            _log.WriteLine($"held-out @ step {step} (final): loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}");
+            _log.WriteLine($"held-out @ step {step} (final): loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}; loss by kind: {LossByKind()}");
             File.AppendAllText(Path.Combine(o.RunFolder, "heldout.tsv"), $"{step}\t{heldOutLoss:F4}\t{heldOutAccuracy:F4}\t{lastLoss:F4}\n");
         }
         if (o.ModelFolder is { } folder && finished)

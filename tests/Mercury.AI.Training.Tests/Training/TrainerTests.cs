@@ -120,6 +120,7 @@ public class TrainerTests
         Assert.Equal(4, second.Steps);
         Assert.Contains("resumed from", log.ToString());
         Assert.Contains("tok/s", log.ToString());
+        Assert.Matches(@"\(final\): loss [0-9.]+, masked-token accuracy [0-9.]+ %; loss by kind: Function [0-9.]+", log.ToString());
 
         Assert.True(File.Exists(Path.Combine(modelFolder, "model.safetensors")) || File.Exists(Path.Combine(modelFolder, "model.safetensors.index.json")));
         // The prompt format it was trained on travels with it.
