@@ -155,5 +155,8 @@ public class TrainerTests
         int expected = SmallWorld.Corpus.Train.Count(e => e.Kind is ExampleKind.Function or ExampleKind.ToolCall && SftExample.From(e, tokenizer).Length <= 512);
         Assert.Contains($"corpus: {expected} training examples of kinds Function, ToolCall (", log.ToString());
         Assert.True(expected < SmallWorld.Corpus.Train.Count);
+        // Nothing left to train on (here every example is longer than the limit) fails with a clear message.
+        var error = Assert.Throws<InvalidDataException>(() => new Trainer(options with { MaxTrainLength = 8 }, log).Run());
+        Assert.Contains("No training examples", error.Message);
     }
 }
