@@ -138,7 +138,7 @@ public static class Program
         LearningRate = o.Double("lr", 3e-3),
         WarmupSteps = o.Int("warmup", 100),
         MaxTrainLength = o.Int("max-len", 1024),
-        Kinds = o.Has("kinds") ? o.Get("kinds", "").Split(',').Select(k => Enum.TryParse<ExampleKind>(k, ignoreCase: true, out var kind) ? kind
+        Kinds = o.Has("kinds") ? o.Get("kinds", "").Split(',').Select(k => Enum.TryParse<ExampleKind>(k, ignoreCase: true, out var kind) && Enum.IsDefined(kind) ? kind
             : throw new ArgumentException($"Unknown kind '{k}' in --kinds ({string.Join(", ", Enum.GetNames<ExampleKind>())}).")).ToHashSet() : null,
         Device = o.Get("device", "cpu"),
         Threads = o.Int("threads", 2),

@@ -1,3 +1,4 @@
+using Mercury.AI.Chat.Templates;
 using Mercury.AI.Engine.Models;
 using Mercury.AI.Engine.Tokenization;
 using Mercury.AI.Training.Corpus;
@@ -36,7 +37,8 @@ public static class PromptDependence
         var tokenizer = HuggingFaceTokenizer.FromFile(modelFolder);
         var corpus = CodingCorpus.Load(corpusFolder);
         int eos = Trainer.SpecialIds(tokenizer).Eos;
-        var template = ChatFormat.Template(GenerationConfig.Load(modelFolder));
+        // The client's own choice for this folder (a default DiffusionChatClient: template detected from the tokenizer).
+        var template = ChatTemplate.Create(ChatTemplateKind.Auto, tokenizer, model.Config.Architecture, GenerationConfig.Load(modelFolder));
         SftExample Tokenize(CorpusExample e) => e.Kind == ExampleKind.Function
             ? new(tokenizer.Encode(template.Render([new ChatMessage(ChatRole.User, e.Instruction)])).ToArray(), tokenizer.Encode(ChatFormat.AnswerSuffix(e.Answer)).ToArray())
             : SftExample.From(e, tokenizer);

@@ -41,12 +41,13 @@ public sealed class Trainer
 
         var corpus = CodingCorpus.Load(o.CorpusFolder);
         var train = new SftBatcher(corpus.Train.Where(t => o.Kinds is null || o.Kinds.Contains(t.Kind)).Select(t => SftExample.From(t, tokenizer)), o.MaxTrainLength, eosId);
+        string ofKinds = o.Kinds is null ? "" : $" of kinds {string.Join(", ", o.Kinds.Order())}";
         if (train.Count == 0 && !o.ExportOnly)
-            throw new InvalidDataException($"No training examples in {o.CorpusFolder}{(o.Kinds is null ? "" : $" of kinds {string.Join(", ", o.Kinds.Order())}")} up to {o.MaxTrainLength} tokens.");
+            throw new InvalidDataException($"No training examples in {o.CorpusFolder}{ofKinds} up to {o.MaxTrainLength} tokens.");
         var heldOutByKind = HeldOutSample(corpus).Select(t => (t.Kind, Example: SftExample.From(t, tokenizer))).Where(e => e.Example.Length <= o.MaxTrainLength)
             .GroupBy(e => e.Kind, e => e.Example).ToDictionary(g => g.Key, g => g.ToList());
         var heldOut = heldOutByKind.Values.SelectMany(e => e).ToList();
-        _log.WriteLine($"corpus: {train.Count} training examples{(o.Kinds is null ? "" : $" of kinds {string.Join(", ", o.Kinds.Order())}")} ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
+        _log.WriteLine($"corpus: {train.Count} training examples{ofKinds} ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
 
         using var model = new LLaDAModel(config, new ModelBuildOptions { Device = device, DType = dtype, Trainable = true });
         long parameters = model.parameters().Sum(p => p.numel());
