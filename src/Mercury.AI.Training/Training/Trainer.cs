@@ -44,9 +44,11 @@ public sealed class Trainer
         string ofKinds = o.Kinds is null ? "" : $" of kinds {string.Join(", ", o.Kinds.Order())}";
         if (train.Count == 0 && !o.ExportOnly)
             throw new InvalidDataException($"No training examples in {o.CorpusFolder}{ofKinds} up to {o.MaxTrainLength} tokens.");
-        var heldOutByKind = HeldOutSample(corpus).Select(t => (t.Kind, Example: SftExample.From(t, tokenizer))).Where(e => e.Example.Length <= o.MaxTrainLength)
-            .GroupBy(e => e.Kind, e => e.Example).ToDictionary(g => g.Key, g => g.ToList());
-        var heldOut = heldOutByKind.Values.SelectMany(e => e).ToList();
+        var heldOutSample = HeldOutSample(corpus).Select(t => (t.Kind, Example: SftExample.From(t, tokenizer))).Where(e => e.Example.Length <= o.MaxTrainLength).ToList();
+        // The overall pass keeps the sample's order: it is batched by eights and padded per batch, so reordering would
+        // change the figure and break comparison with earlier lines of heldout.tsv.
+        var heldOut = heldOutSample.Select(e => e.Example).ToList();
+        var heldOutByKind = heldOutSample.GroupBy(e => e.Kind, e => e.Example).ToDictionary(g => g.Key, g => g.ToList());
         _log.WriteLine($"corpus: {train.Count} training examples{ofKinds} ({train.Dropped} longer than {o.MaxTrainLength} left out), {heldOut.Count} held-out for the loss");
 
         using var model = new LLaDAModel(config, new ModelBuildOptions { Device = device, DType = dtype, Trainable = true });
