@@ -65,7 +65,9 @@ public sealed class LoadAndCancellationTests
         await WaitUntil(() => server.Gate.Cancelled == 1 && server.Gate.Active == 0);
         int stepsAtCancel = Volatile.Read(ref steps);
         await Task.Delay(300);
-        Assert.Equal(stepsAtCancel, Volatile.Read(ref steps));
+        // The request completes at once; its row stops at the next step boundary, so a step that was already starting
+        // when the client left may still run (the decode loop's contract), but no more.
+        Assert.InRange(Volatile.Read(ref steps), stepsAtCancel, stepsAtCancel + 1);
         // A 200-token canvas at 2 + 1 tokens a step needs ~67 steps; the decode stopped well before.
         Assert.True(stepsAtCancel < 50, $"the decode ran {stepsAtCancel} steps after the client left");
     }
