@@ -64,7 +64,7 @@ public static class Program
     private const string Usage = """
         usage: Mercury.AI.Training corpus|tokenizer|train|eval|conditioning|selfcheck|all [options]
           common:    --work artifacts/training  --corpus <work>/corpus  --tokenizer <work>/tokenizer.json  --model models/mercury-coder-tiny
-          corpus:    --exclude-eval-of <corpus folder> --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
+          corpus:    --exclude-eval-of <corpus folder> --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --synthetic-tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
           tokenizer: --vocab-size 3072
           train:     --steps N --batch-size 16 --lr 3e-3 --warmup 100 --max-len 1024 --d-model 256 --layers 5 --heads 4 --mlp 704
                      --minutes M (time-budgeted cosine) --export-only true --kinds Function,ToolCall,Refinement (curriculum; default all)
@@ -87,7 +87,8 @@ public static class Program
         var options = new CorpusOptions
         {
             Seed = o.Int("seed", 1234), Functions = o.Int("functions", 40_000), Refinements = o.Int("refinements", 4_000), Pages = o.Int("pages", 9_000),
-            ToolInteractions = o.Int("tools", 6_000), EvalFunctions = o.Int("eval-functions", 300), EvalPages = o.Int("eval-pages", 60), EvalTools = o.Int("eval-tools", 100),
+            ToolInteractions = o.Int("tools", 6_000), SyntheticToolInteractions = o.Int("synthetic-tools", 6_000),
+            EvalFunctions = o.Int("eval-functions", 300), EvalPages = o.Int("eval-pages", 60), EvalTools = o.Int("eval-tools", 100),
             // More training data for an existing corpus: none of its evaluation instructions may appear.
             ExcludeFromTraining = o.Get("exclude-eval-of", "") is { Length: > 0 } other
                 ? CodingCorpus.Load(other) is var c ? c.HeldOutSeen.Concat(c.Unseen).Select(e => e.Instruction).ToHashSet(StringComparer.Ordinal) : null!

@@ -9,7 +9,7 @@ public static class SmallWorld
 {
     public static readonly CorpusOptions Options = new()
     {
-        Seed = 7, Functions = 240, Refinements = 3, Pages = 30, ToolInteractions = 30, EvalFunctions = 12, EvalPages = 4, EvalTools = 5,
+        Seed = 7, Functions = 240, Refinements = 3, Pages = 30, ToolInteractions = 30, SyntheticToolInteractions = 30, EvalFunctions = 12, EvalPages = 4, EvalTools = 5,
     };
 
     private static readonly Lazy<(string Folder, CodingCorpus Corpus, string TokenizerPath)> Built = new(() =>

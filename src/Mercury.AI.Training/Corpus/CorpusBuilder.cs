@@ -18,6 +18,8 @@ public sealed record CorpusOptions
     public int Refinements { get; init; } = 4_000;
     public int Pages { get; init; } = 9_000;
     public int ToolInteractions { get; init; } = 6_000;
+    /// <summary>Interactions with made-up tools (<see cref="SyntheticTools"/>), so calls are learned from the declarations.</summary>
+    public int SyntheticToolInteractions { get; init; } = 6_000;
     /// <summary>Per kind of evaluation set (functions, pages, tools) and split.</summary>
     public int EvalFunctions { get; init; } = 300;
     public int EvalPages { get; init; } = 60;
@@ -94,6 +96,14 @@ public sealed class CorpusBuilder(CorpusOptions options, TextWriter log)
             if (r.Next(5) > 0) train.Add(ToolAnswerExample(interaction, CorpusSplit.Train));
         }
         log.WriteLine($"corpus: {options.ToolInteractions} tool interactions");
+        for (int i = 0; i < options.SyntheticToolInteractions; i++)
+        {
+            var (target, declared) = SyntheticTools.Draw(r, r.Next(1, 6), trainTools);
+            var interaction = await PlayAsync(declared, declared.Count, r, target);
+            train.Add(ToolCallExample(interaction, CorpusSplit.Train));
+            if (r.Next(5) > 0) train.Add(ToolAnswerExample(interaction, CorpusSplit.Train));
+        }
+        log.WriteLine($"corpus: {options.SyntheticToolInteractions} interactions with made-up tools");
 
         var seenInstructions = train.Select(e => e.Instruction).ToHashSet(StringComparer.Ordinal);
         var er = new Random(options.Seed + 1);

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using System.Reflection;
 
 namespace Mercury.AI.Training.Corpus.Tools;
 
@@ -7,10 +8,25 @@ namespace Mercury.AI.Training.Corpus.Tools;
 /// A function a user might give the model, written as the typed lambda an app would pass to
 /// <c>AIFunctionFactory.Create</c> or Semantic Kernel's <c>KernelFunctionFactory.CreateFromMethod</c>, with the
 /// requests that call for it (<c>{param}</c> placeholders), values for its parameters and answers that report its
-/// result (<c>{result}</c>). The lambda computes a deterministic result, so evaluation can invoke it for real.
+/// result (<c>{result}</c>). The lambda computes a deterministic result, so evaluation can invoke it for real. Tools made
+/// up by <see cref="SyntheticTools"/> have no lambda: declared parameters and a body instead.
 /// </summary>
-public sealed record ToolSpec(string Name, string Plugin, string SkName, string Description, Delegate Method,
-    IReadOnlyDictionary<string, string[]> Values, string[] Requests, string[] Answers);
+public sealed record ToolSpec(string Name, string Plugin, string SkName, string Description, Delegate? Method,
+    IReadOnlyDictionary<string, string[]> Values, string[] Requests, string[] Answers)
+{
+    /// <summary>For a tool without a typed lambda (<see cref="SyntheticTools"/>): its parameters, declared as a JSON schema.</summary>
+    public IReadOnlyList<ToolParameter>? Declared { get; init; }
+
+    /// <summary>For a tool without a typed lambda: its result from the arguments it was called with.</summary>
+    public Func<IReadOnlyDictionary<string, object?>, string>? Body { get; init; }
+
+    /// <summary>The parameters in declaration order: the lambda's, or the declared ones.</summary>
+    public IReadOnlyList<ToolParameter> Parameters => Declared ?? [.. Method!.Method.GetParameters().Select(p =>
+        new ToolParameter(p.Name!, p.ParameterType == typeof(int), p.GetCustomAttribute<DescriptionAttribute>()?.Description ?? ""))];
+}
+
+/// <summary>A parameter of a <see cref="ToolSpec"/>: a string, or an integer.</summary>
+public sealed record ToolParameter(string Name, bool IsInteger, string Description);
 
 public static class ToolCatalog
 {

@@ -29,19 +29,27 @@ public sealed record ToolInteraction(ToolSpec Target, ToolStack Stack, IReadOnly
 /// </summary>
 public static class ToolTasks
 {
-    public static AIFunction AsFunction(ToolSpec spec) => AIFunctionFactory.Create(spec.Method, spec.Name, spec.Description);
+    public static AIFunction AsFunction(ToolSpec spec) =>
+        spec.Method is not null ? AIFunctionFactory.Create(spec.Method, spec.Name, spec.Description) : new DeclaredFunction(spec);
 
     public static KernelPlugin AsPlugin(IEnumerable<ToolSpec> specs, string pluginName) =>
-        KernelPluginFactory.CreateFromFunctions(pluginName, specs.Select(s => KernelFunctionFactory.CreateFromMethod(s.Method, s.SkName, s.Description)));
+        KernelPluginFactory.CreateFromFunctions(pluginName, specs.Select(s => s.Method is not null
+            ? KernelFunctionFactory.CreateFromMethod(s.Method, s.SkName, s.Description)
+            // Declared parameters, as an app describing a function by metadata does; the arguments arrive whole.
+            : KernelFunctionFactory.CreateFromMethod((KernelArguments arguments) => s.Body!(arguments.ToDictionary(a => a.Key, a => a.Value)),
+                s.SkName, s.Description, s.Parameters.Select(p => new KernelParameterMetadata(p.Name)
+                {
+                    Description = p.Description, ParameterType = p.IsInteger ? typeof(int) : typeof(string), IsRequired = true,
+                }))));
 
     /// <summary>The name the model must write for <paramref name="spec"/> under <paramref name="stack"/>.</summary>
     public static string CallName(ToolSpec spec, ToolStack stack) => stack == ToolStack.SemanticKernel ? $"{spec.Plugin}_{spec.SkName}" : spec.Name;
 
     /// <summary>Arguments as JSON values (numbers for int parameters), from the request's filled placeholders.</summary>
     public static Dictionary<string, object?> Arguments(ToolSpec spec, IReadOnlyDictionary<string, string> values) =>
-        spec.Method.Method.GetParameters().ToDictionary(p => p.Name!, p => (object?)(p.ParameterType == typeof(int)
-            ? JsonSerializer.SerializeToElement(int.Parse(values[p.Name!], CultureInfo.InvariantCulture))
-            : JsonSerializer.SerializeToElement(values[p.Name!])));
+        spec.Parameters.ToDictionary(p => p.Name, p => (object?)(p.IsInteger
+            ? JsonSerializer.SerializeToElement(int.Parse(values[p.Name], CultureInfo.InvariantCulture))
+            : JsonSerializer.SerializeToElement(values[p.Name])));
 
     public static async Task<ToolInteraction> PlayAsync(ToolSpec target, IReadOnlyList<ToolSpec> declared, ToolStack stack, Random r, string? instructions = null)
     {
@@ -79,6 +87,28 @@ public static class ToolTasks
 
     private static string Fill(string template, IReadOnlyDictionary<string, string> values) =>
         values.Aggregate(template, (t, v) => t.Replace("{" + v.Key + "}", v.Value, StringComparison.Ordinal));
+
+    /// <summary>An <see cref="AIFunction"/> described by a JSON schema rather than a method (the schema
+    /// <c>AIFunctionFactory</c> would write for the same typed parameters).</summary>
+    private sealed class DeclaredFunction(ToolSpec spec) : AIFunction
+    {
+        public override string Name => spec.Name;
+
+        public override string Description => spec.Description;
+
+        public override JsonElement JsonSchema { get; } = JsonSerializer.SerializeToElement(new Dictionary<string, object>
+        {
+            ["type"] = "object",
+            ["properties"] = spec.Parameters.ToDictionary(p => p.Name, p => new Dictionary<string, string>
+            {
+                ["description"] = p.Description, ["type"] = p.IsInteger ? "integer" : "string",
+            }),
+            ["required"] = spec.Parameters.Select(p => p.Name).ToArray(),
+        });
+
+        protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<object?>(spec.Body!(arguments.ToDictionary(a => a.Key, a => a.Value)));
+    }
 
     /// <summary>Plays the model: the call first, then an answer built from the tool result the stack sends back.</summary>
     private sealed class PlayingClient(FunctionCallContent call, Func<string, string> answer) : IChatClient
