@@ -85,6 +85,19 @@ public class SyntheticToolTests
     }
 
     [Fact]
+    public void Lookups_ask_for_a_property_of_one_or_two_values_beside_other_properties()
+    {
+        var r = new Random(2);
+        var lookups = Enumerable.Range(0, 300).Select(_ => SyntheticTools.Draw(r, 5, TrainCatalog))
+            .Where(d => d.Target.Description.StartsWith("Gets the ", StringComparison.Ordinal) && d.Target.Requests[0].EndsWith('?')).ToList();
+        Assert.InRange(lookups.Count, 60, 180);
+        Assert.Contains(lookups, d => d.Target.Parameters.Count == 2);
+        Assert.All(lookups, d => Assert.Equal(5, d.Declared.Count));
+        // Most distractors are lookups too, so the property and the entity decide the call, not the shape.
+        Assert.True(lookups.Average(d => d.Declared.Count(t => t.Method is null && t.Description.StartsWith("Gets the ", StringComparison.Ordinal))) > 3);
+    }
+
+    [Fact]
     public void The_same_seed_makes_the_same_tools()
     {
         static string Draw(int seed)

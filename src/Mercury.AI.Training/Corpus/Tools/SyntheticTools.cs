@@ -86,7 +86,7 @@ public static class SyntheticTools
 
     private static string Article(string noun) => "aeiou".Contains(noun[0]) ? "an" : "a";
 
-    private static string Snake(Thing thing) => thing.Noun.Replace(' ', '_');
+    private static string Snake(Thing thing) => Snake(thing.Noun);
 
     private static string Pascal(string snake) =>
         string.Concat(snake.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
@@ -115,12 +115,101 @@ public static class SyntheticTools
         };
     }
 
+    // Lookups: a property of an entity, or of a pair of them (most tools apps declare are lookups).
+    private sealed record Entity(string Noun, string Param, string Plugin, string[] Values, string[] Properties);
+
+    private static readonly Entity[] Entities =
+    [
+        new("country", "country", "Countries", ["Chile", "Ghana", "Vietnam", "Austria", "Iceland", "Morocco", "Nepal", "Uruguay"], ["capital", "currency", "area", "official language", "calling code"]),
+        new("city", "city", "Cities", ["Quito", "Dublin", "Hanoi", "Accra", "Porto", "Vienna", "Denver", "Mumbai"], ["elevation", "mayor", "time zone", "postcode", "founding year"]),
+        new("book", "title", "Books", ["Dune", "Emma", "Beloved", "Ulysses", "Matilda", "Hamlet"], ["author", "publication year", "page count", "genre"]),
+        new("movie", "movie", "Films", ["Alien", "Heat", "Up", "Jaws", "Arrival", "Amelie"], ["director", "runtime", "release year", "rating"]),
+        new("company", "company", "Companies", ["Contoso", "Fabrikam", "Northwind", "Litware", "Tailspin"], ["CEO", "headquarters", "revenue", "employee count"]),
+        new("mountain", "mountain", "Mountains", ["Denali", "Elbrus", "Kilimanjaro", "Aconcagua", "Fuji"], ["height", "first ascent", "range"]),
+        new("planet", "planet", "Planets", ["Mars", "Venus", "Jupiter", "Saturn", "Neptune"], ["mass", "moon count", "day length", "distance from the sun"]),
+        new("element", "element", "Chemistry", ["oxygen", "carbon", "iron", "neon", "gold", "sodium"], ["atomic number", "symbol", "melting point"]),
+        new("animal", "animal", "Animals", ["otter", "falcon", "koala", "lynx", "heron", "bison"], ["lifespan", "diet", "top speed", "habitat"]),
+    ];
+
+    // A relation between two values of one entity: parameter names, words between them in requests.
+    private static readonly (string Property, string Entity, string First, string Second, string Plugin)[] Relations =
+    [
+        ("travel time", "city", "from_city", "to_city", "Travel"), ("time difference", "city", "first_city", "second_city", "Clocks"),
+        ("exchange rate", "country", "base_country", "quote_country", "Rates"), ("flight count", "city", "start", "end", "Airlines"),
+        ("trade volume", "country", "exporter", "importer", "Trade"),
+    ];
+
+    private static string Snake(string words) => words.ToLowerInvariant().Replace(' ', '_');
+
+    private static ToolSpec Lookup(Entity entity, string property, Random r)
+    {
+        string name = r.Next(3) switch { 0 => $"get_{Snake(property)}", 1 => $"get_{entity.Noun}_{Snake(property)}", _ => $"lookup_{Snake(property)}" };
+        string value = "{" + entity.Param + "}";
+        string[] requests = [$"What is the {property} of {value}?", $"Tell me the {property} of {value}.", $"Look up the {property} of {value}.", $"I'd like to know the {property} of {value}."];
+        return new ToolSpec(name, entity.Plugin, Pascal(name), $"Gets the {property} of {Article(entity.Noun)} {entity.Noun}.", null,
+            new Dictionary<string, string[]> { [entity.Param] = entity.Values }, requests, ["{result}.", $"The {property} of {value} is {{result}}.", "Here you go: {result}."])
+        {
+            Declared = [new ToolParameter(entity.Param, false, $"The {entity.Noun}")],
+            Body = arguments => $"{property} of {arguments[entity.Param]}: {Hash(property + arguments[entity.Param]) % 9000 + 10}",
+        };
+    }
+
+    private static ToolSpec Relation((string Property, string Entity, string First, string Second, string Plugin) relation)
+    {
+        var entity = Entities.Single(e => e.Noun == relation.Entity);
+        var (property, _, first, second, plugin) = relation;
+        string name = $"get_{Snake(property)}";
+        string a = "{" + first + "}", b = "{" + second + "}";
+        return new ToolSpec(name, plugin, Pascal(name), $"Gets the {property} between two {(entity.Noun == "city" ? "cities" : entity.Noun + "s")}.", null,
+            new Dictionary<string, string[]> { [first] = entity.Values, [second] = entity.Values },
+            [$"What is the {property} from {a} to {b}?", $"Tell me the {property} between {a} and {b}.", $"Look up the {property} from {a} to {b}."],
+            ["{result}.", $"The {property} from {a} to {b} is {{result}}."])
+        {
+            Declared = [new ToolParameter(first, false, $"The first {entity.Noun}"), new ToolParameter(second, false, $"The second {entity.Noun}")],
+            Body = arguments => $"{property} {arguments[first]} to {arguments[second]}: {Hash(property + arguments[first] + arguments[second]) % 900 + 10}",
+        };
+    }
+
+    private static int Hash(string s) => s.Aggregate(17, (h, c) => unchecked(h * 31 + c)) & 0x7fffffff;
+
+    /// <summary>A lookup target and made-up distractors: other properties of its entity, or the same property elsewhere.</summary>
+    private static List<ToolSpec> DrawLookups(Random r, int count)
+    {
+        if (r.Next(4) == 0)
+        {
+            var relations = Relations.OrderBy(_ => r.Next()).Take(count).Select(Relation).ToList();
+            var entity = Entities[r.Next(Entities.Length)];
+            relations.AddRange(entity.Properties.OrderBy(_ => r.Next()).Take(count - relations.Count).Select(p => Lookup(entity, p, r)));
+            return relations;
+        }
+        var target = Entities[r.Next(Entities.Length)];
+        var tools = target.Properties.OrderBy(_ => r.Next()).Take(1 + r.Next(count)).Select(p => Lookup(target, p, r)).ToList();
+        while (tools.Count < count)
+        {
+            var other = Entities[r.Next(Entities.Length)];
+            tools.Add(Lookup(other, other.Properties[r.Next(other.Properties.Length)], r));
+        }
+        return tools;
+    }
+
     /// <summary>
     /// A target tool and <paramref name="declaredCount"/> - 1 distractors, shuffled: made-up tools that share its
-    /// action or its thing, and sometimes catalog functions (never the held-out ones).
+    /// action or its thing (or, for lookups, its entity or property), and sometimes catalog functions (never the
+    /// held-out ones).
     /// </summary>
     public static (ToolSpec Target, List<ToolSpec> Declared) Draw(Random r, int declaredCount, IReadOnlyList<ToolSpec> catalog)
     {
+        if (r.Next(5) < 2)
+        {
+            var lookups = DrawLookups(r, declaredCount).DistinctBy(t => t.Name).ToList();
+            var chosen = lookups[0];
+            while (lookups.Count < declaredCount)
+            {
+                var extra = catalog[r.Next(catalog.Count)];
+                if (lookups.All(l => l.Name != extra.Name)) lookups.Add(extra);
+            }
+            return (chosen, lookups.OrderBy(_ => r.Next()).ToList());
+        }
         var action = Actions[r.Next(Actions.Length)];
         var thing = Things[r.Next(Things.Length)];
         var target = Make(action, thing, r);
