@@ -17,7 +17,10 @@ namespace Mercury.AI.Training.Evaluation;
 /// </summary>
 public static class ToolEvaluation
 {
-    public static async Task<GroupResult> RunAsync(string group, List<CorpusExample> tasks, IChatClient model, SamplerSetting sampler, CancellationToken cancellationToken)
+    /// <summary>A task needs two model calls: the call, then the answer with its result.</summary>
+    public const int MaxModelCalls = 4;
+
+    public static async Task<GroupResult> RunAsync(string group, List<CorpusExample> tasks, IChatClient anyModel, SamplerSetting sampler, CancellationToken cancellationToken)
     {
         var passed = new ConcurrentBag<string>();
         var failures = new ConcurrentBag<string>();
@@ -25,6 +28,7 @@ public static class ToolEvaluation
         {
             var task = tasks[i];
             var calls = new ConcurrentQueue<Invocation>();
+            var model = new CallBudget(anyModel, MaxModelCalls); // not disposed: that would dispose the shared model
             var declared = task.DeclaredTools!.Select(n => ToolCatalog.All.Single(t => t.Name == n)).ToList();
             string answer;
             try
@@ -36,16 +40,18 @@ public static class ToolEvaluation
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                failures.Add($"{task.Id}: {e.GetType().Name}: {e.Message}");
+                failures.Add($"{task.Id} {task.TargetTool}: {e.GetType().Name}: {e.Message}; calls [{Calls(calls)}]");
                 return;
             }
             var expected = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(task.ExpectedArguments!)!;
             var hit = calls.FirstOrDefault(c => c.Tool == task.TargetTool && SameArguments(c.Arguments, expected));
             if (hit is not null && answer.Contains(hit.Result, StringComparison.Ordinal)) passed.Add(task.Id);
-            else failures.Add($"{task.Id} {task.TargetTool}: calls [{string.Join("; ", calls.Select(c => $"{c.Tool}({c.Arguments})"))}], answer '{answer}'");
+            else failures.Add($"{task.Id} {task.TargetTool}: calls [{Calls(calls)}], answer '{answer}'");
         });
         return GroupResult.Of(group, tasks.Count, passed, failures);
     }
+
+    private static string Calls(IEnumerable<Invocation> calls) => string.Join("; ", calls.Select(c => $"{c.Tool}({c.Arguments})"));
 
     /// <summary>One real invocation of a declared function: its catalog name, arguments as JSON, result.</summary>
     private sealed record Invocation(string Tool, string Arguments, string Result);
@@ -83,6 +89,34 @@ public static class ToolEvaluation
             await next(context);
             if (declared.FirstOrDefault(d => d.SkName == context.Function.Name && d.Plugin == context.Function.PluginName) is { } spec)
                 calls.Enqueue(new Invocation(spec.Name, JsonSerializer.Serialize(context.Arguments.ToDictionary(a => a.Key, a => a.Value)), TextOf(context.Result.GetValue<object>())));
+        }
+    }
+
+    /// <summary>
+    /// A model that answers every turn with another call makes the stacks ask it again and again (M.E.AI up to 40
+    /// times per request): such a task fails after <see cref="MaxModelCalls"/> calls instead of running for minutes.
+    /// </summary>
+    private sealed class CallBudget(IChatClient inner, int budget) : DelegatingChatClient(inner)
+    {
+        private int _calls;
+
+        public override Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+        {
+            Spend();
+            return base.GetResponseAsync(messages, options, cancellationToken);
+        }
+
+        public override IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null,
+            CancellationToken cancellationToken = default)
+        {
+            Spend();
+            return base.GetStreamingResponseAsync(messages, options, cancellationToken);
+        }
+
+        private void Spend()
+        {
+            if (Interlocked.Increment(ref _calls) > budget)
+                throw new InvalidOperationException($"the stack asked the model more than {budget} times: it kept calling functions instead of answering");
         }
     }
 
