@@ -3,9 +3,10 @@ using System.Globalization;
 namespace Mercury.AI.Training.Corpus.Tools;
 
 /// <summary>
-/// Tools made up at corpus time (an action on a thing, with parameters from a pool), so that tool calls can only be
-/// learned by reading the declarations: with the 20 catalog functions alone, a model learns their names by heart
-/// and ignores the tools block, so it cannot call a function it has never seen (the held-out catalog tools).
+/// Tools made up at corpus time (an action on a thing with parameters from a pool, or a lookup of a property of one or
+/// two values), so that tool calls can only be learned by reading the declarations: with the 20 catalog functions
+/// alone, a model learns their names by heart and ignores the tools block, so it cannot call a function it has never
+/// seen (the held-out catalog tools).
 /// Requests name the action, the thing and every argument value; the distractors declared beside the target share
 /// its action or its thing, so a call must match both. Held-out catalog names are never generated.
 /// </summary>
