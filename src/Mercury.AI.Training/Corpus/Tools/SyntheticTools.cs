@@ -87,7 +87,7 @@ public static class SyntheticTools
 
     private static string Article(string noun) => "aeiou".Contains(noun[0]) ? "an" : "a";
 
-    private static string Snake(Thing thing) => Snake(thing.Noun);
+    private static string Snake(string words) => words.ToLowerInvariant().Replace(' ', '_');
 
     private static string Pascal(string snake) =>
         string.Concat(snake.Split('_').Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
@@ -99,7 +99,7 @@ public static class SyntheticTools
         if (action.Verb is not ("create" or "list" or "count")) parameters.Add(IdOf(thing));
         foreach (var p in Pool.OrderBy(_ => r.Next()).Take(r.Next(parameters.Count == 0 ? 1 : 0, 3)))
             parameters.Add(p);
-        string name = $"{action.Verb}_{Snake(thing)}{(action.Verb is "list" or "count" ? "s" : "")}";
+        string name = $"{action.Verb}_{Snake(thing.Noun)}{(action.Verb is "list" or "count" ? "s" : "")}";
         var values = parameters.ToDictionary(p => p.Name, p => Enumerable.Range(0, 6).Select(_ => p.Draw(r)).Distinct().ToArray());
         // The request: the action's phrasing, the thing, then each argument in words (the id right after the thing).
         string words = string.Join(" ", parameters.Select(p => string.Format(CultureInfo.InvariantCulture, p.Phrase, "{" + p.Name + "}")));
@@ -140,8 +140,6 @@ public static class SyntheticTools
         ("trade volume", "country", "exporter", "importer", "Trade"),
     ];
 
-    private static string Snake(string words) => words.ToLowerInvariant().Replace(' ', '_');
-
     private static ToolSpec Lookup(Entity entity, string property, Random r)
     {
         string name = r.Next(3) switch { 0 => $"get_{Snake(property)}", 1 => $"get_{entity.Noun}_{Snake(property)}", _ => $"lookup_{Snake(property)}" };
@@ -151,7 +149,7 @@ public static class SyntheticTools
             new Dictionary<string, string[]> { [entity.Param] = entity.Values }, requests, ["{result}.", $"The {property} of {value} is {{result}}.", "Here you go: {result}."])
         {
             Declared = [new ToolParameter(entity.Param, false, $"The {entity.Noun}")],
-            Body = arguments => $"{property} of {arguments[entity.Param]}: {Hash(property + arguments[entity.Param]) % 9000 + 10}",
+            Body = arguments => $"{property} of {arguments[entity.Param]}: {ToolCatalog.Hash(property + arguments[entity.Param]) % 9000 + 10}",
         };
     }
 
@@ -167,11 +165,9 @@ public static class SyntheticTools
             ["{result}.", $"The {property} from {a} to {b} is {{result}}."])
         {
             Declared = [new ToolParameter(first, false, $"The first {entity.Noun}"), new ToolParameter(second, false, $"The second {entity.Noun}")],
-            Body = arguments => $"{property} {arguments[first]} to {arguments[second]}: {Hash(property + arguments[first] + arguments[second]) % 900 + 10}",
+            Body = arguments => $"{property} {arguments[first]} to {arguments[second]}: {ToolCatalog.Hash(property + arguments[first] + arguments[second]) % 900 + 10}",
         };
     }
-
-    private static int Hash(string s) => s.Aggregate(17, (h, c) => unchecked(h * 31 + c)) & 0x7fffffff;
 
     /// <summary>A lookup target and made-up distractors: other properties of its entity, or the same property elsewhere.</summary>
     private static List<ToolSpec> DrawLookups(Random r, int count)

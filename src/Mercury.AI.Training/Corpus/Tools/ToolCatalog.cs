@@ -48,7 +48,8 @@ public static class ToolCatalog
     private static readonly string[] Currencies = ["USD", "EUR", "JPY", "GBP", "CHF"];
     private static readonly string[] Texts = ["the quick brown fox", "hello world", "to be or not to be", "small models can be fast", "one two three four five"];
 
-    private static int Hash(string s) => s.Aggregate(17, (h, c) => unchecked(h * 31 + c)) & 0x7fffffff;
+    /// <summary>A stable string hash (not <c>string.GetHashCode</c>, which changes per process): results are deterministic.</summary>
+    internal static int Hash(string s) => s.Aggregate(17, (h, c) => unchecked(h * 31 + c)) & 0x7fffffff;
 
     private static string Weather(string city) =>
         $"{8 + Hash(city) % 20} C, {new[] { "sunny", "cloudy", "rainy", "windy", "clear" }[Hash(city + "w") % 5]}";
