@@ -86,9 +86,11 @@ public sealed class WorkFolders : IDisposable
         try
         {
             using var process = Process.Start(psi)!;
-            process.StandardOutput.ReadToEnd();
-            process.StandardError.ReadToEnd();
-            process.WaitForExit(TimeSpan.FromMinutes(2));
+            // Both pipes drain at once: chmod -R over a large tree can write more errors than a pipe holds, and a
+            // sequential read would then wait forever (and the time limit below would never be reached).
+            var drained = Task.WhenAll(process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+            if (!process.WaitForExit(TimeSpan.FromMinutes(2))) process.Kill(entireProcessTree: true);
+            drained.Wait(TimeSpan.FromSeconds(5));
         }
         catch (System.ComponentModel.Win32Exception) { }
     }

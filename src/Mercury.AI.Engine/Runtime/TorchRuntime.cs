@@ -171,9 +171,13 @@ public static class TorchRuntime
             };
             using var process = Process.Start(info);
             if (process is null) return null;
-            string output = process.StandardOutput.ReadToEnd().Trim();
-            if (!process.WaitForExit(20_000)) { process.Kill(); return null; }
-            return process.ExitCode == 0 && Directory.Exists(output) ? output : null;
+            // Read both pipes without blocking, so a python3 that hangs (or floods stderr with warnings) costs at most
+            // the time limit instead of stalling the first model load.
+            var output = process.StandardOutput.ReadToEndAsync();
+            _ = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(20_000)) { process.Kill(entireProcessTree: true); return null; }
+            string folder = output.Result.Trim();
+            return process.ExitCode == 0 && Directory.Exists(folder) ? folder : null;
         }
         catch (Exception)
         {

@@ -113,8 +113,9 @@ public sealed class WorkspaceJobFileTests : IDisposable
         var psi = new ProcessStartInfo("git") { WorkingDirectory = folder, RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
         string error = process.StandardError.ReadToEnd();
-        process.StandardOutput.ReadToEnd();
+        stdout.Wait();
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"git {string.Join(' ', args)}: {error}");
     }
