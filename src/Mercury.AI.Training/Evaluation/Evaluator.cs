@@ -89,7 +89,9 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
                 if (options.Parts.Contains("pages"))
                 {
                     var demos = corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page && CorpusBuilder.Demos.Any(d => d.Instruction == e.Instruction)).ToList();
-                    groups.Add(await CodeAsync("pages demos", demos, client, sampler, runners, work, cancellationToken));
+                    // Checked as their user would: the prompts name no ids, so neither do the checks.
+                    groups.Add(await CodeAsync("pages demos", demos.Select(e => e with { Tests = [DemoPageChecks.ForInstruction(e.Instruction)!], HiddenTests = [] }).ToList(),
+                        client, sampler, runners, work, cancellationToken));
                     groups.Add(await CodeAsync("pages seen", Take(corpus.HeldOutSeen.Where(e => e.Kind == ExampleKind.Page).Except(demos), options.PageLimit),
                         client, sampler, runners, work, cancellationToken));
                     groups.Add(await CodeAsync("pages unseen", Take(corpus.Unseen.Where(e => e.Kind == ExampleKind.Page), options.PageLimit), client, sampler, runners, work, cancellationToken));
