@@ -16,7 +16,7 @@ public sealed record SftExample(int[] Prompt, int[] Answer)
 /// <summary>
 /// Batches examples of similar length. Each row is padded with EOS to the batch length and the padding belongs to the
 /// answer, as in LLaDA's SFT: the model learns to fill the tail of a canvas with EOS, which is how it stops.
-/// Batch composition depends only on (seed, step), so a resumed run sees the same batches.
+/// Batch composition depends only on (seed, step), in any process, so a resumed run sees the same batches.
 /// </summary>
 public sealed class SftBatcher
 {
@@ -50,7 +50,7 @@ public sealed class SftBatcher
     /// <summary>The batch for <paramref name="step"/>: a bucket chosen in proportion to its size, rows drawn from it.</summary>
     public (Tensor Ids, Tensor AnswerMask) Sample(int step, int batchSize, int seed)
     {
-        var random = new Random(HashCode.Combine(seed, step, 0x5eed));
+        var random = new Random(Seeds.MixToInt(seed, step, 0x5eed));
         int roll = random.Next(Count), bucket = 0;
         while (roll >= _buckets[bucket].Count) roll -= _buckets[bucket++].Count;
         var rows = Enumerable.Range(0, batchSize).Select(_ => _buckets[bucket][random.Next(_buckets[bucket].Count)]).ToList();

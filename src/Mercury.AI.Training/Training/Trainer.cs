@@ -90,7 +90,7 @@ public sealed class Trainer
             var (ids, answerMask) = train.Sample(step, o.BatchSize, o.Seed);
             ids = ids.to(device);
             answerMask = answerMask.to(device);
-            using var generator = new Generator((ulong)HashCode.Combine(o.Seed, step, 0xd1ff));
+            using var generator = new Generator(Seeds.Mix(o.Seed, step, 0xd1ff));
             optimizer.zero_grad();
             using var loss = DiffusionObjective.Compute(forward.Forward, config.MaskTokenId, ids, answerMask, generator);
             loss.Loss.backward();
@@ -172,7 +172,7 @@ public sealed class Trainer
         }
     }
 
-    /// <summary>Mean loss and masked-token accuracy over the held-out examples at fixed mask ratios (seeded, so comparable across steps).</summary>
+    /// <summary>Mean loss and masked-token accuracy over the held-out examples at fixed mask ratios (seeded, so comparable across steps and sittings).</summary>
     public static (double Loss, double Accuracy) HeldOut(IDiffusionLanguageModel model, IReadOnlyList<SftExample> examples, int eosId, Device device, int seed)
     {
         var r = HeldOutDetailed(model, examples, eosId, device, seed);
@@ -204,7 +204,7 @@ public sealed class Trainer
             using var maskOnDevice = answerMask.to(device);
             foreach (double ratio in ratios)
             {
-                using var generator = new Generator((ulong)HashCode.Combine(seed, i, ratio));
+                using var generator = new Generator(Seeds.Mix(seed, i, (long)(ratio * 100)));
                 using var result = DiffusionObjective.Compute(ids => model.Forward(ids), model.Config.MaskTokenId, idsOnDevice, maskOnDevice, generator, ratio, textMask);
                 loss += result.Loss.item<float>();
                 correct += result.Correct;
