@@ -1,5 +1,7 @@
+using Mercury.AI.Chat.Tests.Conformance;
 using Mercury.AI.Engine.Decoding;
 using Microsoft.Extensions.AI;
+using Microsoft.Extensions.Logging;
 
 namespace Mercury.AI.Chat.Tests;
 
@@ -47,15 +49,26 @@ public class RealModelStreamingTests
     [Fact]
     public async Task Cancelling_a_real_decode_stops_it_promptly()
     {
-        using var client = DiffusionChatClient.Load(RealModel.Options("llada-tiny"));
+        // Cancelled the moment the decode loop starts the request's batch (its Debug log line), not after a delay: a
+        // delay taken from a timed decode raced the decode on a loaded machine (the run could finish first).
+        using var cts = new CancellationTokenSource();
+        bool armed = false;
+        var logs = new ListLoggerProvider(message =>
+        {
+            if (Volatile.Read(ref armed) && message.StartsWith("Decoding a batch", StringComparison.Ordinal)) cts.Cancel();
+        });
+        using var factory = LoggerFactory.Create(b => b.AddProvider(logs).SetMinimumLevel(LogLevel.Debug));
+        using var client = DiffusionChatClient.Load(RealModel.Options("llada-tiny"), factory);
         var options = new ChatOptions { MaxOutputTokens = 200, AdditionalProperties = new() { [DiffusionChatOptions.BlockLengthKey] = 200 } };
+        await client.GetResponseAsync(RealModel.Prompts(1)[0], options); // warm-up, so the timed decode is a warm one
         var full = System.Diagnostics.Stopwatch.StartNew();
         await client.GetResponseAsync(RealModel.Prompts(1)[0], options);
         full.Stop();
 
-        using var cts = new CancellationTokenSource(full.Elapsed / 10);
+        Volatile.Write(ref armed, true);
         var cancelled = System.Diagnostics.Stopwatch.StartNew();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetResponseAsync(RealModel.Prompts(2)[1], options, cts.Token));
+        Volatile.Write(ref armed, false);
         // The loop is free again right away: the next request does not wait for the cancelled decode to finish.
         var next = await client.GetResponseAsync(RealModel.Prompts(1)[0], new ChatOptions { MaxOutputTokens = 2 });
         cancelled.Stop();

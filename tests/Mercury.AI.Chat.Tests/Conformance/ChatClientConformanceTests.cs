@@ -275,10 +275,11 @@ internal sealed class NonDisposingChatClient(IChatClient inner) : DelegatingChat
     }
 }
 
-/// <summary>Collects formatted log messages.</summary>
-internal sealed class ListLoggerProvider : ILoggerProvider
+/// <summary>Collects formatted log messages, and hands each to <paramref name="onMessage"/> as it is written.</summary>
+internal sealed class ListLoggerProvider(Action<string>? onMessage = null) : ILoggerProvider
 {
     private readonly List<string> _messages = [];
+    private readonly Action<string>? _onMessage = onMessage;
 
     public IReadOnlyList<string> Messages { get { lock (_messages) return [.. _messages]; } }
 
@@ -296,7 +297,9 @@ internal sealed class ListLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
-            lock (owner._messages) owner._messages.Add(formatter(state, exception));
+            string message = formatter(state, exception);
+            lock (owner._messages) owner._messages.Add(message);
+            owner._onMessage?.Invoke(message);
         }
     }
 }
