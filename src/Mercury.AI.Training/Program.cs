@@ -67,7 +67,7 @@ public static class Program
           corpus:    --exclude-eval-of <corpus folder> --seed 1234 --functions 40000 --refinements 4000 --pages 9000 --tools 6000 --synthetic-tools 6000 --eval-functions 300 --eval-pages 60 --eval-tools 100
           tokenizer: --vocab-size 3072
           train:     --steps N --batch-size 16 --lr 3e-3 --warmup 100 --max-len 1024 --d-model 256 --layers 5 --heads 4 --mlp 704
-                     --minutes M (time-budgeted cosine) --export-only true --kinds Function,ToolCall,Refinement (curriculum; default all)
+                     --minutes M (time-budgeted cosine) --average 0.999 (export a moving average of the weights) --export-only true --kinds Function,ToolCall,Refinement (curriculum; default all)
                      --device cpu --threads 2 --eval-every 500 --checkpoint-every 100 --max-steps-this-run N (resumes from <work>/run/checkpoint)
           eval:      --limit 60 --csharp-limit 20 --page-limit 30 --agent-limit 12 --offset 0 --samplers default,onetok,thr0.9 --parts functions,pages,tools,v1,agent,speed --report <work>/eval.json
           conditioning: --limit 32   (answer-text accuracy of held-out tasks with their own prompt vs another task's: does the model read its instruction?)
@@ -144,6 +144,7 @@ public static class Program
         Device = o.Get("device", "cpu"),
         Threads = o.Int("threads", 2),
         Seed = o.Int("train-seed", 1234),
+        AverageDecay = o.Double("average", 0),
         EvalEvery = o.Int("eval-every", 500),
         CheckpointEvery = o.Int("checkpoint-every", 100),
         LogEvery = o.Int("log-every", 10),

@@ -60,6 +60,8 @@ public sealed class Trainer
         var optimizer = optim.AdamW(model.parameters(), lr: o.LearningRate, beta1: 0.9, beta2: 0.95, eps: 1e-8, weight_decay: o.WeightDecay);
         string checkpoint = Path.Combine(o.RunFolder, CheckpointFolderName);
         var state = TryResume(model, optimizer, checkpoint);
+        using var average = o.AverageDecay > 0 ? new WeightAverage(model, o.AverageDecay, checkpoint) : null;
+        if (average is { Resumed: false } && state is not null) _log.WriteLine($"weight average starts at step {state.Step} (none in the checkpoint)");
         int startStep = state?.Step ?? 0;
         double tokensSeen = state?.Tokens ?? 0;
         var trainedBefore = TimeSpan.FromSeconds(state?.Seconds ?? 0);
@@ -73,6 +75,14 @@ public sealed class Trainer
         double lastLoss = double.NaN, heldOutLoss = double.NaN, heldOutAccuracy = double.NaN;
         // Per kind, so a curriculum (--kinds) shows what it improves and what the left-out kinds lose.
         string LossByKind() => string.Join(", ", heldOutByKind.Select(k => $"{k.Key} {HeldOut(model, k.Value, eosId, device, o.Seed).Loss:F3}"));
+        string OfAverage()
+        {
+            if (average is null) return "";
+            average.Swap();
+            var (loss, accuracy) = HeldOut(model, heldOut, eosId, device, o.Seed);
+            average.Swap();
+            return $"; weight average: loss {loss:F4}, masked-token accuracy {accuracy:P1}";
+        }
         int step = startStep, ranThisProcess = 0;
         bool budgetSpent = false;
         for (; step < o.Steps && !o.ExportOnly; step++)
@@ -96,6 +106,7 @@ public sealed class Trainer
             loss.Loss.backward();
             nn.utils.clip_grad_norm_(model.parameters(), o.ClipNorm);
             optimizer.step();
+            average?.Update();
 
             lastLoss = loss.Loss.item<float>();
             windowLoss += lastLoss;
@@ -118,15 +129,15 @@ public sealed class Trainer
             if ((step + 1) % o.EvalEvery == 0)
             {
                 (heldOutLoss, heldOutAccuracy) = HeldOut(model, heldOut, eosId, device, o.Seed);
-                _log.WriteLine($"held-out @ step {step + 1}: loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}; loss by kind: {LossByKind()}");
+                _log.WriteLine($"held-out @ step {step + 1}: loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}; loss by kind: {LossByKind()}{OfAverage()}");
                 File.AppendAllText(Path.Combine(o.RunFolder, "heldout.tsv"), $"{step + 1}\t{heldOutLoss:F4}\t{heldOutAccuracy:F4}\t{lastLoss:F4}\n");
             }
             if ((step + 1) % o.CheckpointEvery == 0 || step + 1 == o.Steps)
-                Save(model, optimizer, checkpoint, new TrainingState(step + 1, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
+                Save(model, optimizer, average, checkpoint, new TrainingState(step + 1, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
             if (o.MaxStepsThisRun is { } max && ranThisProcess >= max)
             {
                 step++;
-                Save(model, optimizer, checkpoint, new TrainingState(step, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
+                Save(model, optimizer, average, checkpoint, new TrainingState(step, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
                 break;
             }
         }
@@ -134,15 +145,17 @@ public sealed class Trainer
         bool finished = step >= o.Steps || budgetSpent || o.ExportOnly;
         if (ranThisProcess > 0 && finished)
         {
-            if (step % o.CheckpointEvery != 0) Save(model, optimizer, checkpoint, new TrainingState(step, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
+            if (step % o.CheckpointEvery != 0) Save(model, optimizer, average, checkpoint, new TrainingState(step, tokensSeen, (trainedBefore + clock.Elapsed).TotalSeconds));
             (heldOutLoss, heldOutAccuracy) = HeldOut(model, heldOut, eosId, device, o.Seed);
-            _log.WriteLine($"held-out @ step {step} (final): loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}; loss by kind: {LossByKind()}");
+            _log.WriteLine($"held-out @ step {step} (final): loss {heldOutLoss:F4}, masked-token accuracy {heldOutAccuracy:P1}; loss by kind: {LossByKind()}{OfAverage()}");
             File.AppendAllText(Path.Combine(o.RunFolder, "heldout.tsv"), $"{step}\t{heldOutLoss:F4}\t{heldOutAccuracy:F4}\t{lastLoss:F4}\n");
         }
         if (o.ModelFolder is { } folder && finished)
         {
+            // The average is what a run with one ships: the last step's weights are noisier.
+            average?.Swap();
             Export(model, config, o, folder);
-            _log.WriteLine($"exported to {folder}");
+            _log.WriteLine($"exported {(average is null ? "the weights" : "the weight average")} to {folder}");
         }
         _log.WriteLine($"trained {step} steps, {tokensSeen / 1e6:F2}M tokens (padding included) in {trainedBefore + clock.Elapsed:hh\\:mm\\:ss}");
         return new TrainingSummary(step, parameters, lastLoss, heldOutLoss, heldOutAccuracy, tokensSeen, trainedBefore + clock.Elapsed);
@@ -221,13 +234,14 @@ public sealed class Trainer
 
     private sealed record TrainingState(int Step, double Tokens, double Seconds = 0);
 
-    private static void Save(nn.Module model, TorchSharp.Modules.AdamW optimizer, string folder, TrainingState state)
+    private static void Save(nn.Module model, TorchSharp.Modules.AdamW optimizer, WeightAverage? average, string folder, TrainingState state)
     {
         string tmp = folder + ".tmp";
         if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
         Directory.CreateDirectory(tmp);
         SafeTensorsWriter.Write(Path.Combine(tmp, "model.safetensors"), model.named_parameters().Select(p => KeyValuePair.Create(p.name, (Tensor)p.parameter)));
         optimizer.save_state_dict(Path.Combine(tmp, "optimizer.bin"));
+        average?.Save(tmp);
         File.WriteAllText(Path.Combine(tmp, "state.json"), JsonSerializer.Serialize(state));
         // Swap in whole, so a crash mid-save leaves the previous checkpoint intact.
         if (Directory.Exists(folder)) Directory.Delete(folder, true);

@@ -23,6 +23,8 @@ public sealed record TrainingOptions
     public double WeightDecay { get; init; } = 0.1;
     public double ClipNorm { get; init; } = 1.0;
     public int Seed { get; init; } = 1234;
+    /// <summary>Decay of an exponential moving average of the weights, kept with the checkpoint and exported instead of the last step's weights; 0 = none.</summary>
+    public double AverageDecay { get; init; }
     public int LogEvery { get; init; } = 10;
     public int EvalEvery { get; init; } = 200;
     public int CheckpointEvery { get; init; } = 100;

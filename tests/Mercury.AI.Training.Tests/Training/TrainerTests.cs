@@ -1,3 +1,4 @@
+using Mercury.AI.Engine.Checkpoints;
 using Mercury.AI.Engine.Decoding;
 using Mercury.AI.Engine.Models;
 using Mercury.AI.Engine.Tokenization;
@@ -148,6 +149,71 @@ public class TrainerTests
         });
         Assert.True(result.Tokens.Count <= 32);
         Assert.DoesNotContain(model.Config.MaskTokenId, result.Tokens);
+    }
+
+    [Fact]
+    public void The_weight_average_follows_the_weights_and_swaps_with_them()
+    {
+        using var model = NewTinyModel();
+        string folder = Path.Combine(SmallWorld.Folder, "ema-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        var (name, weight) = model.named_parameters().First(p => p.parameter.dim() == 2);
+        using var before = weight.detach().clone();
+        using var average = new WeightAverage(model, decay: 0.75, folder);
+        Assert.False(average.Resumed);
+        using (no_grad()) weight.add_(1.0);
+        average.Update();
+        // 0.75·before + 0.25·(before + 1)
+        using (var expected = before + 0.25)
+        {
+            average.Swap();
+            Assert.True(weight.allclose(expected, rtol: 0, atol: 1e-6));
+            average.Swap();
+        }
+        using (var moved = before + 1.0) Assert.True(weight.allclose(moved));
+
+        average.Save(folder);
+        using var resumed = new WeightAverage(model, decay: 0.75, folder);
+        Assert.True(resumed.Resumed);
+        resumed.Swap();
+        using (var expected = before + 0.25) Assert.True(weight.allclose(expected, rtol: 0, atol: 1e-6));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new WeightAverage(model, decay: 1.0, folder));
+    }
+
+    [Fact]
+    public void A_run_with_a_weight_average_resumes_it_and_exports_it()
+    {
+        using var scope = NewDisposeScope();
+        string run = Path.Combine(SmallWorld.Folder, "run-" + Guid.NewGuid().ToString("N"));
+        string modelFolder = Path.Combine(run, "model");
+        var options = new TrainingOptions
+        {
+            CorpusFolder = SmallWorld.CorpusFolder, TokenizerPath = SmallWorld.TokenizerPath, RunFolder = run, ModelFolder = modelFolder,
+            Model = Tiny, Steps = 4, BatchSize = 2, WarmupSteps = 1, Threads = 1, EvalEvery = 1000, CheckpointEvery = 1000, MaxStepsThisRun = 2,
+            MaxTrainLength = 512, AverageDecay = 0.5,
+        };
+        var log = new StringWriter();
+        new Trainer(options, log).Run();
+        string checkpoint = Path.Combine(run, "checkpoint");
+        Assert.True(File.Exists(Path.Combine(checkpoint, WeightAverage.FileName)));
+        new Trainer(options with { MaxStepsThisRun = null }, log).Run();
+        Assert.DoesNotContain("weight average starts", log.ToString());
+        Assert.Matches(@"\(final\): .*; weight average: loss [0-9.]+, masked-token accuracy", log.ToString());
+        Assert.Contains("exported the weight average", log.ToString());
+
+        using var exported = CheckpointFolder.Open(modelFolder);
+        using var averaged = CheckpointFolder.Open(checkpoint, WeightAverage.FileName);
+        using var last = CheckpointFolder.Open(checkpoint);
+        bool differsFromLast = false;
+        foreach (string key in exported.Keys)
+        {
+            using var shipped = exported.Read(key);
+            using var mean = averaged.Read(key).to_type(ScalarType.BFloat16);
+            using var final = last.Read(key).to_type(ScalarType.BFloat16);
+            Assert.True(shipped.allclose(mean, rtol: 0, atol: 0), key);
+            differsFromLast |= !shipped.allclose(final, rtol: 0, atol: 0);
+        }
+        Assert.True(differsFromLast);
     }
 
     [Fact]
