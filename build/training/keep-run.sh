@@ -12,6 +12,7 @@ repo=$(git -C "$(dirname "$0")" rev-parse --show-toplevel)
 case "$cmd" in
 save)
   [[ -f "$work/run/checkpoint/state.json" ]] || { echo "no checkpoint in $work/run/checkpoint" >&2; exit 1; }
+  if pgrep -f -- "--work $work " >/dev/null; then echo "a trainer on $work is running: stop it first" >&2; exit 1; fi
   index=$(mktemp); rm -f "$index"
   trap 'rm -f "$index"' EXIT
   add() { # add <file> <path in the commit>
@@ -22,7 +23,7 @@ save)
     [[ -f "$f" ]] && add "$f" "${f#"$work"/}"
   done
   # The corpus is text, so it keeps well compressed; its held-out sets must stay the ones the run never trained on.
-  tar -C "$work" -cJf "$work/corpus.tar.xz" corpus
+  [[ -f "$work/corpus.tar.xz" ]] || XZ_OPT=${XZ_OPT:--T0} tar -C "$work" -cJf "$work/corpus.tar.xz" corpus
   add "$work/corpus.tar.xz" corpus.tar.xz
   tree=$(GIT_INDEX_FILE=$index git -C "$repo" write-tree)
   step=$(sed -E 's/.*"Step":([0-9]+).*/\1/' "$work/run/checkpoint/state.json")
