@@ -26,6 +26,8 @@ internal sealed class WeightAverage : IDisposable
         _weights = model.named_parameters().Select(p =>
         {
             using var start = saved?.Read(p.name);
+            if (start is not null && !start.shape.SequenceEqual(p.parameter.shape))
+                throw new InvalidDataException($"{Path.Combine(checkpointFolder, FileName)}: '{p.name}' has shape [{string.Join(", ", start.shape)}], the model's is [{string.Join(", ", p.parameter.shape)}]");
             return (p.name, (Tensor)p.parameter, (start ?? p.parameter).detach().to(p.parameter.dtype, p.parameter.device).clone());
         }).ToArray();
         Resumed = saved is not null;

@@ -178,6 +178,10 @@ public class TrainerTests
         resumed.Swap();
         using (var expected = before + 0.25) Assert.True(weight.allclose(expected, rtol: 0, atol: 1e-6));
         Assert.Throws<ArgumentOutOfRangeException>(() => new WeightAverage(model, decay: 1.0, folder));
+        // An average saved for another model fails with the file and the tensor named.
+        using var other = NewTinyModel(vocab: 80);
+        var error = Assert.Throws<InvalidDataException>(() => new WeightAverage(other, decay: 0.75, folder));
+        Assert.Contains(WeightAverage.FileName, error.Message);
     }
 
     [Fact]
