@@ -20,7 +20,7 @@ save)
     GIT_INDEX_FILE=$index git -C "$repo" update-index --add --cacheinfo "100644,$blob,$2"
   }
   for f in "$work"/run/checkpoint/* "$work"/run/heldout.tsv "$work"/tokenizer.json "$work"/*.log "$work"/*.cmd; do
-    [[ -f "$f" ]] && add "$f" "${f#"$work"/}"
+    if [[ -f "$f" ]]; then add "$f" "${f#"$work"/}"; fi
   done
   # The corpus is text, so it keeps well compressed; its held-out sets must stay the ones the run never trained on.
   [[ -f "$work/corpus.tar.xz" ]] || XZ_OPT=${XZ_OPT:--T0} tar -C "$work" -cJf "$work/corpus.tar.xz" corpus
