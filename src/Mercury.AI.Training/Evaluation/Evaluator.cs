@@ -116,7 +116,7 @@ public sealed class Evaluator(EvalOptions options, TextWriter? log = null)
             var report = new SamplerReport(name, groups, speed, perStep);
             reports.Add(report);
             _log.WriteLine($"[{name}] " + string.Join("; ", groups.Select(g => $"{g.Group} {g.Passed}/{g.Tasks}")) +
-                $"; {speed:F0} answer tokens/s at batch 1, {perStep:F2} tokens/step");
+                (double.IsNaN(speed) ? "; speed not measured (add speed to --parts)" : $"; {speed:F0} answer tokens/s at batch 1, {perStep:F2} tokens/step"));
         }
         if (options.ReportPath is { } path)
         {
