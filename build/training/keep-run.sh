@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Keeps a CPU training run resumable across machines: its state (checkpoint with optimizer moments, tokenizer,
 # corpus, logs) goes into one commit of its own branch, with no parent, so the branch holds only the latest state.
+# The branch is local: push it (`git push <remote> model-v2-run`) to a place that outlives the machine, and fetch it
+# on the next one before `restore`.
 #   keep-run.sh save    <work folder> [branch]   after stopping the trainer (it writes the checkpoint atomically)
 #   keep-run.sh restore <work folder> [branch]   on a new machine, before `train --work <work folder> ...`
 set -euo pipefail
