@@ -34,7 +34,11 @@ public sealed class Trainer
         var o = _options;
         torch.set_num_threads(o.Threads);
         var device = TorchRuntime.ResolveDevice(o.Device);
-        var dtype = device.type == DeviceType.CUDA ? ScalarType.BFloat16 : ScalarType.Float32;
+        // f32 weights on every device: AdamW steps late in a cosine schedule and the 0.001 weight-average lerp are
+        // below bf16's resolution (TorchSharp has no autocast to keep f32 masters beside bf16 compute). On CUDA the
+        // matmuls run in TF32 instead; the export is bf16 either way.
+        var dtype = ScalarType.Float32;
+        if (device.type == DeviceType.CUDA) torch.backends.cuda.matmul.allow_tf32 = true;
         var tokenizer = HuggingFaceTokenizer.FromFile(o.TokenizerPath);
         var (maskId, eosId, eotId) = SpecialIds(tokenizer);
         var config = o.Model.ToModelConfig(tokenizer.VocabSize, maskId, eosId, eotId);
