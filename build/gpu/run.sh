@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run ON THE GPU MACHINE from the repo root, after build/gpu/prepare.sh here (carry .device). About 5 minutes on an
+# Run ON THE GPU MACHINE from the repo root, after build/gpu/prepare.sh here (carry the paths it prints). About 5 minutes on an
 # H200 (estimate: never run yet); every stage has its own time limit (8.5 minutes in all), so a slow stage costs its
 # own results and the rest still come back.
 # Writes under $OUT: gpu.txt, parity.txt, llada-8b.{json,txt}, dream-7b.{json,txt}, forward-*.txt, host-*.json,
@@ -15,14 +15,7 @@ PROMPT=${PROMPT:-256} GEN=${GEN:-256} BLOCK=${BLOCK:-32} WARMUP_GEN=${WARMUP_GEN
 start=$(date +%s)
 stage() { echo "== $1 ($(( $(date +%s) - start )) s)" | tee -a "$OUT/stages.txt"; }
 
-# .NET travels as a tarball; PyTorch's libtorch (CUDA) is the machine's own.
-mkdir -p /tmp/dn && tar xJf .device/dotnet.tar.xz -C /tmp/dn
-export DOTNET_ROOT=/tmp/dn PATH=/tmp/dn:$PATH DOTNET_CLI_TELEMETRY_OPTOUT=1
-if [ -z "${LIBTORCH:-}" ]; then
-  LIBTORCH=$(ls -d /opt/torch/.venv/lib/python3*/site-packages/torch/lib 2>/dev/null | head -1)
-  [ -z "$LIBTORCH" ] && LIBTORCH=$(python3 -c 'import torch,os;print(os.path.join(os.path.dirname(torch.__file__),"lib"))')
-fi
-export MERCURY_LIBTORCH=$LIBTORCH LD_LIBRARY_PATH=$LIBTORCH:${LD_LIBRARY_PATH:-}
+source build/gpu/device-env.sh   # .NET from the tarball, PyTorch's libtorch
 bench=(dotnet .device/bench/mercury-bench.dll)   # an array, not a function: `timeout` runs programs only
 if [ "$DEVICE" = cuda ]; then
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv | tee "$OUT/gpu.txt"
