@@ -91,7 +91,8 @@ public static class Program
             EvalFunctions = o.Int("eval-functions", 300), EvalPages = o.Int("eval-pages", 60), EvalTools = o.Int("eval-tools", 100),
             // More training data for an existing corpus: none of its evaluation instructions may appear.
             ExcludeFromTraining = o.Get("exclude-eval-of", "") is { Length: > 0 } other
-                ? CodingCorpus.Load(other) is var c ? c.HeldOutSeen.Concat(c.Unseen).Select(e => e.Instruction).ToHashSet(StringComparer.Ordinal) : null!
+                ? CodingCorpus.Read(Path.Combine(other, CodingCorpus.HeldOutSeenFile)).Concat(CodingCorpus.Read(Path.Combine(other, CodingCorpus.UnseenFile)))
+                    .Select(e => e.Instruction).ToHashSet(StringComparer.Ordinal)
                 : new HashSet<string>(),
         };
         var corpus = new CorpusBuilder(options, Console.Out).BuildAsync().GetAwaiter().GetResult();

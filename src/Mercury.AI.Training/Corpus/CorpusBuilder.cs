@@ -74,7 +74,9 @@ public sealed class CorpusBuilder(CorpusOptions options, TextWriter log)
         foreach (var task in functionTasks) train.Add(FunctionExample(task, r, CorpusSplit.Train));
         log.WriteLine($"corpus: {functionTasks.Count} function examples");
 
-        train.AddRange(await RefinementExamplesAsync(functionTasks.Where(t => t.Lang != Lang.CSharp).Take(options.Refinements * 2).ToList(), r, cancellationToken));
+        // A part without refinements needs no sandbox, so it also builds where bubblewrap is missing (the GPU machine).
+        if (options.Refinements > 0)
+            train.AddRange(await RefinementExamplesAsync(functionTasks.Where(t => t.Lang != Lang.CSharp).Take(options.Refinements * 2).ToList(), r, cancellationToken));
         log.WriteLine($"corpus: {train.Count(e => e.Kind == ExampleKind.Refinement)} refinement examples");
 
         for (int i = 0; i < options.Pages; i++)

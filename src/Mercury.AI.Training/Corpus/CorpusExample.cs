@@ -79,5 +79,5 @@ public sealed record CodingCorpus(IReadOnlyList<CorpusExample> Train, IReadOnlyL
         File.WriteAllLines(path, examples.Select(t => JsonSerializer.Serialize(t, Json)));
 
     public static List<CorpusExample> Read(string path) =>
-        File.ReadLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<CorpusExample>(l, Json)!).ToList();
+        File.ReadLines(path).AsParallel().AsOrdered().Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<CorpusExample>(l, Json)!).ToList();
 }

@@ -54,6 +54,20 @@ public class HuggingFaceTokenizerTests
     }
 
     [Fact]
+    public void Encoding_on_many_threads_gives_the_ids_of_one_thread()
+    {
+        // The trainer tokenizes its corpus in parallel with one tokenizer, whose BPE word cache is shared.
+        var texts = QwenStyleFixture.Cases.SelectMany(c => Enumerable.Range(0, 200).Select(i => $"{c.Text} word{i % 37} {i}")).ToList();
+        var sequential = HuggingFaceTokenizer.FromFile(QwenStyleFixture.JsonPath);
+        var expected = texts.Select(t => sequential.Encode(t).ToArray()).ToList();
+
+        var shared = HuggingFaceTokenizer.FromFile(QwenStyleFixture.JsonPath);
+        var actual = texts.AsParallel().AsOrdered().WithDegreeOfParallelism(8).Select(t => shared.Encode(t).ToArray()).ToList();
+
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
     public void Vocabulary_and_special_tokens_match_the_fixture()
     {
         var tokenizer = QwenStyleFixture.Tokenizer;
