@@ -32,8 +32,9 @@ public sealed class Trainer
     public TrainingSummary Run()
     {
         var o = _options;
-        torch.set_num_threads(o.Threads);
+        // The device first: on a CUDA machine TorchRuntime loads PyTorch's libtorch before anything else touches torch.
         var device = TorchRuntime.ResolveDevice(o.Device);
+        torch.set_num_threads(o.Threads);
         // f32 weights on every device: AdamW steps late in a cosine schedule and the 0.001 weight-average lerp are
         // below bf16's resolution (TorchSharp has no autocast to keep f32 masters beside bf16 compute). On CUDA the
         // matmuls run in TF32 instead; the export is bf16 either way.
