@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Run ON THE GPU MACHINE from the repo root, after build/gpu/prepare.sh here (carry the paths it prints). About 5 minutes on an
-# H200 (estimate: never run yet); every stage has its own time limit (8.5 minutes in all), so a slow stage costs its
-# own results and the rest still come back.
+# Run ON THE GPU MACHINE from the repo root, after build/gpu/prepare.sh here (carry the paths it prints). About 5
+# minutes on an H200 (estimate: never run yet); every stage has its own time limit (8.5 minutes in all), so a slow
+# stage costs its own results and the rest still come back.
 # Writes under $OUT: gpu.txt, parity.txt, llada-8b.{json,txt}, dream-7b.{json,txt}, forward-*.txt, host-*.json,
 # gpu-memory.csv, cuda-graph-probe.txt and results.json (all of it in one file, for docs/benchmarks.md).
 #
