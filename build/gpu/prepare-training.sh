@@ -29,4 +29,4 @@ XZ_OPT=${XZ_OPT:--9 -T0} tar -C "$work" -cJf .device/train/corpus.tar.xz corpus
 cp "$work/tokenizer.json" .device/train/
 du -sh .device/dotnet.tar.xz .device/train/*
 bash build/gpu/check-carry.sh .device/dotnet.tar.xz .device/train
-echo 'device command: bash build/gpu/train.sh   (carry: [".device/dotnet.tar.xz", ".device/train"], timeout_s 540)'
+echo 'device command: bash build/gpu/train.sh   (carry: [".device/dotnet.tar.xz", ".device/train"], timeout_s 570)'

@@ -2,7 +2,7 @@
 # Run ON THE GPU MACHINE from the repo root, after build/gpu/prepare-training.sh here (carry .device/dotnet.tar.xz and
 # .device/train): trains the embedded model's v2 recipe (or another shape through MODEL_ARGS) from scratch for MINUTES
 # of wall clock on one cosine schedule, with the weight average, and sends back the exported average (bf16, sharded)
-# for evaluation here on the CPU. About MINUTES + 2 minutes; give the device call timeout_s 540 for MINUTES=5.
+# for evaluation here on the CPU. About MINUTES + 2 minutes; give the device call timeout_s 570 for MINUTES=5.
 # Writes under $OUT: gpu.txt, corpus.log (the fresh parts), train.log (progress, held-out losses, tokens/s) and
 # model.tar.part-* (the model folder, in pieces the tool brings back; `cat model.tar.part-* | tar -x` gives model/).
 # Never run on a GPU yet: the weights stay f32 there, with TF32 matmuls (Trainer.cs says why).
@@ -34,13 +34,18 @@ for i in $(seq 1 "$PARTS"); do
   grep -H "^corpus: .* train," "/tmp/part$i.log" | tee -a "$OUT/corpus.log"
   cat "/tmp/part$i/corpus/train.jsonl" >> "$work/corpus/train.jsonl" && rm -rf "/tmp/part$i" || exit 1
 done
-# One schedule over MINUTES (the trainer's own clock); the checkpoint is written once, at the end, since the machine
-# is given back with it. The limit leaves room for loading the corpus and exporting.
+# One schedule over MINUTES (the trainer's own clock), a checkpoint every 1,000 steps: the call is the only chance,
+# so a trainer that dies or runs out of time still sends back the average of its last checkpoint.
+trainer=(dotnet /tmp/trainer/Mercury.AI.Training.dll train --work "$work" --model /tmp/model --device "$DEVICE" --threads 4 --average "$AVERAGE")
 # shellcheck disable=SC2086
-timeout $(( ${MINUTES%.*} * 60 + 180 )) dotnet /tmp/trainer/Mercury.AI.Training.dll train --work "$work" --model /tmp/model \
-  --device "$DEVICE" --threads 4 --minutes "$MINUTES" --batch-size "$BATCH" --lr "$LR" --warmup "$WARMUP" --average "$AVERAGE" \
-  --eval-every 500 --log-every 50 --checkpoint-every 1000000 $MODEL_ARGS 2>&1 | tee "$OUT/train.log"
+timeout $(( ${MINUTES%.*} * 60 + 150 )) "${trainer[@]}" --minutes "$MINUTES" --batch-size "$BATCH" --lr "$LR" --warmup "$WARMUP" \
+  --eval-every 500 --log-every 50 --checkpoint-every 1000 $MODEL_ARGS 2>&1 | tee "$OUT/train.log"
 rc=${PIPESTATUS[0]}
+if [ ! -f /tmp/model/config.json ] && [ -f "$work/run/checkpoint/state.json" ]; then
+  echo "trainer exit code $rc without an export: exporting the checkpoint's average" | tee -a "$OUT/train.log"
+  # shellcheck disable=SC2086
+  timeout 120 "${trainer[@]}" --export-only true $MODEL_ARGS 2>&1 | tee -a "$OUT/train.log"
+fi
 [ -f /tmp/model/config.json ] || { echo "no model exported (trainer exit code $rc)"; exit 1; }
 # At most 8 files of 16 MiB come back: the model folder goes as one tar in 15 MiB pieces.
 tar -C /tmp -cf - model | split -b 15m - "$OUT/model.tar.part-"
