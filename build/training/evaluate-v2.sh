@@ -2,7 +2,7 @@
 # Run HERE from the repo root on a v2 model folder (e.g. the one build/gpu/train.sh sent back): the measurements the
 # model card reports, as reports in docs/model-v2/ named after <name> (the commands of docs/model-v2/README.md).
 #   build/training/evaluate-v2.sh <model folder> <corpus folder> <name> [tasks per group, 20]
-# About 30 minutes on 2 cores at the default size; stop the trainer first if one runs (the page checks time out).
+# Stop the trainer first if one runs: the page checks in Chromium have a time limit.
 set -euo pipefail
 model=${1:?usage: evaluate-v2.sh <model folder> <corpus folder> <name> [tasks per group]}
 corpus=${2:?usage: evaluate-v2.sh <model folder> <corpus folder> <name> [tasks per group]}
