@@ -31,9 +31,14 @@ for i in $(seq 1 "$PARTS"); do
     --functions 120000 --synthetic-tools 16000 --exclude-eval-of "$work/corpus" > "/tmp/part$i.log" 2>&1 &
 done
 wait
-for i in $(seq 1 "$PARTS"); do
-  grep -H "^corpus: .* train," "/tmp/part$i.log" | tee -a "$OUT/corpus.log"
-  cat "/tmp/part$i/corpus/train.jsonl" >> "$work/corpus/train.jsonl" && rm -rf "/tmp/part$i" || exit 1
+for i in $(seq 1 "$PARTS"); do   # a part that failed is left out (its log's end goes to corpus.log), not the run
+  if done_line=$(grep -H "^corpus: .* train," "/tmp/part$i.log"); then
+    echo "$done_line" | tee -a "$OUT/corpus.log"
+    cat "/tmp/part$i/corpus/train.jsonl" >> "$work/corpus/train.jsonl"
+  else
+    tail -3 "/tmp/part$i.log" | sed "s|^|part $i failed: |" | tee -a "$OUT/corpus.log"
+  fi
+  rm -rf "/tmp/part$i"
 done
 # One schedule over MINUTES (the trainer's own clock), a checkpoint every 1,000 steps: the call is the only chance,
 # so a trainer that dies or runs out of time still sends back the average of its last checkpoint.
