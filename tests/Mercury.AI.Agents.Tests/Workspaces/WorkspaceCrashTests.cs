@@ -26,6 +26,8 @@ public sealed class WorkspaceCrashTests : IDisposable
         var store = new SqliteJobStore(Path.Combine(data, "jobs.db"));
         string jobFile = WorkspaceJobs.Sample("python-median");
         var spec = JobSpecParser.Parse(File.ReadAllText(jobFile), LanguageRunners.DefaultLanguages, Path.GetDirectoryName(jobFile));
+        // run_tests is the window the kill must land in; pytest alone can finish between two polls of a loaded machine.
+        spec = spec with { Workspace = spec.Workspace! with { TestCommands = ["sleep 3", .. spec.Workspace.TestCommands] } };
         string id = await store.EnqueueAsync(spec);
         string[] args = ["serve", "--data", data, "--chat", "replay:" + replay, "--lease-seconds", "3", "--heartbeat-seconds", "1", "--concurrency", "1"];
 
