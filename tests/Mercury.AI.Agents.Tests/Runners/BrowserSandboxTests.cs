@@ -49,9 +49,13 @@ public sealed class BrowserSandboxTests : IDisposable
         }
     }
 
-    /// <summary>Chromium processes of this run, recognised by the profile folder in their command line.</summary>
+    /// <summary>Chromium processes of this run: the Chromium binary as argv[0] (Chromium rewrites its title, but keeps that
+    /// prefix) and the profile folder in the command line. The launcher chain before it (Playwright's launcher script,
+    /// bash, bwrap, setpriv before it drops its capabilities, prlimit) names Chromium in its arguments too, but is not the
+    /// browser: as root, the script and setpriv legitimately hold capabilities for the moment before they exec.</summary>
     private static IEnumerable<BrowserProcess> BrowserProcesses(string work)
     {
+        string chromium = new HtmlRunnerOptions().ChromiumPath;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
             if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
@@ -59,7 +63,7 @@ public sealed class BrowserSandboxTests : IDisposable
             try
             {
                 string cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-                if (!cmdline.Contains("chromium", StringComparison.Ordinal) || !cmdline.Contains(work, StringComparison.Ordinal) || cmdline.Contains("bwrap", StringComparison.Ordinal)) continue;
+                if (!cmdline.StartsWith(chromium, StringComparison.Ordinal) || !cmdline.Contains(work, StringComparison.Ordinal)) continue;
                 var status = File.ReadAllLines(Path.Combine(dir, "status"));
                 string Field(string name) => status.First(l => l.StartsWith(name + ":", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1].Trim();
                 found = new BrowserProcess(pid, uint.Parse(Field("Uid")), Field("CapEff"), new FileInfo(Path.Combine(dir, "ns", "pid")).LinkTarget ?? "",
